@@ -1,0 +1,190 @@
+"""`licentia`: run, prepare and administer a Licentia server."""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from licentia.secret_key import ensure_secret_key_file
+
+DESCRIPTION = """\
+Licentia, the licensing server.
+
+First time here? `licentia serve --demo` prepares ./var, fills it with demo data and serves the
+vendor cabinet at http://127.0.0.1:8000/, printing the login.
+
+In production: set SECRET_KEY, DATABASE_URL and ALLOWED_HOSTS (see README.md), run
+`licentia init` once, then `licentia serve` and `licentia worker` under your process manager.
+"""
+
+
+def _data_dir() -> Path:
+    data_dir = Path(os.environ.get("LICENTIA_DATA_DIR", "var")).resolve()
+    # Children (gunicorn, the worker) must find the same directory whatever their cwd.
+    os.environ["LICENTIA_DATA_DIR"] = str(data_dir)
+    return data_dir
+
+
+def _setup_django() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "licentia.settings")
+    try:
+        import django
+
+        django.setup()
+    except ImproperlyConfigured as error:
+        sys.exit(f"licentia: {error}")
+
+
+def _call(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def command_init(options: argparse.Namespace) -> None:
+    data_dir = _data_dir()
+    if not os.environ.get("SECRET_KEY"):
+        print(f"Secret key file: {ensure_secret_key_file(data_dir)}")
+    _setup_django()
+    _call("migrate", "--no-input")
+    print("Licentia is ready. Create the first cabinet user with `licentia createadmin`.")
+
+
+def command_serve(options: argparse.Namespace) -> None:
+    data_dir = _data_dir()
+    if options.demo and not os.environ.get("SECRET_KEY"):
+        ensure_secret_key_file(data_dir)
+    _setup_django()
+    _call("migrate", "--no-input", "--verbosity", "0")
+    host, _sep, port = options.bind.rpartition(":")
+    url = f"http://{host or '127.0.0.1'}:{port}/"
+    if options.demo:
+        from licentia.core.demo import demo_seed
+
+        login = demo_seed(data_dir=data_dir)
+        print(
+            f"\nLicentia demo is starting at {url}\n"
+            f"Login: {login.username}\nPassword: {login.password}\n"
+            "(the demo users sales, support and viewer share this password)\n"
+        )
+    else:
+        print(f"\nLicentia is starting at {url}\n")
+    sys.stdout.flush()
+
+    children = [
+        subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+            [
+                sys.executable, "-m", "gunicorn", "licentia.wsgi:application",
+                "--bind", options.bind,
+                "--workers", str(options.workers),
+                "--threads", str(options.threads),
+                "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+                "--graceful-timeout", "10",
+                "--no-control-socket",
+            ]
+        )
+    ]  # fmt: skip
+    if not options.no_worker:
+        children.append(subprocess.Popen([sys.executable, "-m", "licentia.cli", "worker"]))
+
+    def stop(signum: int, frame: object) -> None:
+        for child in children:
+            child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    exit_codes = [child.wait() for child in children]
+    sys.exit(max(exit_codes, key=abs))
+
+
+def command_worker(options: argparse.Namespace) -> None:
+    _data_dir()
+    _setup_django()
+    _call("db_worker")
+
+
+def command_createadmin(options: argparse.Namespace) -> None:
+    _data_dir()
+    _setup_django()
+    args = ["createadmin", "--username", options.username]
+    if options.email:
+        args += ["--email", options.email]
+    _call(*args)
+
+
+def command_check(options: argparse.Namespace) -> None:
+    _data_dir()
+    _setup_django()
+    _call("check", "--database", "default")
+    _call("migrate", "--check", "--plan")
+    print("Configuration, database and migrations are in order.")
+
+
+def command_manage(options: argparse.Namespace) -> None:
+    _data_dir()
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["licentia manage", *options.args])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="licentia",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    init = commands.add_parser(
+        "init", help="generate the secret key file (unless SECRET_KEY is set) and migrate"
+    )
+    init.set_defaults(handler=command_init)
+
+    serve = commands.add_parser(
+        "serve", help="migrate if needed, then serve the cabinet and the APIs (with a worker)"
+    )
+    serve.add_argument(
+        "--demo", action="store_true", help="fill an empty server with demo data; print the login"
+    )
+    serve.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT (default %(default)s)")
+    serve.add_argument("--workers", type=int, default=2, help="web processes (default %(default)s)")
+    serve.add_argument("--threads", type=int, default=4, help="threads each (default %(default)s)")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="do not start the background task worker"
+    )
+    serve.set_defaults(handler=command_serve)
+
+    worker = commands.add_parser("worker", help="run background tasks (mail, reminders, sweeps)")
+    worker.set_defaults(handler=command_worker)
+
+    createadmin = commands.add_parser(
+        "createadmin", help="create a cabinet user with full access (asks for the password)"
+    )
+    createadmin.add_argument("--username", default="admin", help="default %(default)s")
+    createadmin.add_argument("--email", default="")
+    createadmin.set_defaults(handler=command_createadmin)
+
+    check = commands.add_parser("check", help="check settings, the database and migrations")
+    check.set_defaults(handler=command_check)
+
+    manage = commands.add_parser(
+        "manage", help="run any Django management command, e.g. `licentia manage shell`"
+    )
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    manage.set_defaults(handler=command_manage)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    options = build_parser().parse_args(argv)
+    options.handler(options)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django.db.models import Model, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import RangeDateTimeFilter
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
+
+from licentia.core.audit import Actor, audit_record, snapshot
+from licentia.core.models import AuditEvent, User, VendorSettings
+from licentia.core.selectors import vendor_settings_get
+from licentia.core.services import VENDOR_SETTINGS_EDITABLE, vendor_settings_update
+from licentia.core.signing import public_key_pem
+
+admin.site.unregister(Group)
+
+
+class AuditedModelAdmin(ModelAdmin):
+    """Records every save and delete made through the cabinet in the audit log.
+
+    The admin runs each change in a transaction, so the event is written in the same one. The
+    event is written after the many-to-many fields are saved, so it shows them as they end up.
+    """
+
+    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
+        before = snapshot(type(obj)._default_manager.get(pk=obj.pk)) if change else None
+        form.audit_before = before  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        audit_record(
+            actor=Actor.from_request(request),
+            action=f"{form.instance._meta.model_name}.{'update' if change else 'create'}",
+            instance=form.instance,
+            before=getattr(form, "audit_before", None),
+            after=snapshot(form.instance),
+        )
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        audit_record(
+            actor=Actor.from_request(request),
+            action=f"{obj._meta.model_name}.delete",
+            instance=obj,
+            before=snapshot(obj),
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+@admin.register(User)
+class UserAdmin(AuditedModelAdmin, BaseUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
+    list_display = ("username", "full_name", "email", "roles", "is_active", "last_login")
+    list_filter = ("is_active", "groups")
+    search_fields = ("username", "first_name", "last_name", "email")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email", "language")}),
+        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "email", "language", "groups", "password1", "password2"),
+            },
+        ),
+    )
+    readonly_fields = ("last_login", "date_joined")
+
+    @admin.display(description=_("name"))
+    def full_name(self, obj: User) -> str:
+        return obj.get_full_name()
+
+    @admin.display(description=_("roles"))
+    def roles(self, obj: User) -> str:
+        return ", ".join(group.name for group in obj.groups.all())
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).prefetch_related("groups")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            # Only a superuser may make or unmake superusers.
+            readonly += ("is_superuser",)
+        return readonly
+
+    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
+        assert isinstance(obj, User)
+        if not change:
+            # Everyone created here signs in to the cabinet.
+            obj.is_staff = True
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Group)
+class RoleAdmin(AuditedModelAdmin, BaseGroupAdmin):
+    list_display = ("name", "member_count")
+
+    @admin.display(description=_("users"))
+    def member_count(self, obj: Group) -> int:
+        return obj.user_set.count()
+
+
+@admin.register(VendorSettings)
+class VendorSettingsAdmin(ModelAdmin):
+    fieldsets = (
+        (_("License keys"), {"fields": ("key_prefix",)}),
+        (_("Sessions"), {"fields": ("lease_seconds", "offline_grace_days")}),
+        (_("Expiry reminders"), {"fields": ("first_reminder_days", "second_reminder_days")}),
+        (_("Signing key"), {"fields": ("public_key_display", "updated_at")}),
+    )
+    readonly_fields = ("public_key_display", "updated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        singleton = vendor_settings_get()
+        return HttpResponseRedirect(
+            reverse("admin:core_vendorsettings_change", args=[singleton.pk])
+        )
+
+    @admin.display(description=_("public key (Ed25519)"))
+    def public_key_display(self, obj: VendorSettings) -> str:
+        return format_html(
+            "<p>{}</p><code class='block break-all'>{}</code><pre class='mt-2 text-xs'>{}</pre>",
+            _("Embed this key in the protected application to verify license certificates."),
+            obj.signing_public_key,
+            public_key_pem(obj.signing_public_key),
+        )
+
+    def save_model(
+        self, request: HttpRequest, obj: VendorSettings, form: ModelForm, change: bool
+    ) -> None:
+        vendor_settings_update(
+            actor=Actor.from_request(request),
+            **{name: form.cleaned_data[name] for name in VENDOR_SETTINGS_EDITABLE},
+        )
+        messages.success(request, _("Vendor settings saved."))
+
+    def response_change(self, request: HttpRequest, obj: Model) -> HttpResponse:
+        return HttpResponseRedirect(request.path)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ModelAdmin):
+    list_display = ("created_at", "actor_label", "action", "object_type", "object_repr", "ip")
+    list_filter = (("created_at", RangeDateTimeFilter), "actor_kind", "action")
+    list_filter_submit = True
+    search_fields = ("actor_label", "object_repr", "object_id", "action")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
+        return super().get_queryset(request).select_related("actor_user")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False

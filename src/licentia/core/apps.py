@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "licentia.core"
+    label = "core"
+    verbose_name = _("Settings")
+
+    def ready(self) -> None:
+        from licentia.core.roles import sync_role_permissions
+        from licentia.core.services import vendor_settings_ensure
+
+        # Connected here, after django.contrib.auth has connected create_permissions, so the
+        # permissions of every app exist by the time the roles are given theirs.
+        post_migrate.connect(sync_role_permissions, dispatch_uid="licentia.sync_role_permissions")
+        post_migrate.connect(
+            lambda **kwargs: vendor_settings_ensure() if kwargs["sender"] is self else None,
+            weak=False,
+            dispatch_uid="licentia.vendor_settings_ensure",
+        )

@@ -1,0 +1,58 @@
+import logging
+import time
+import uuid
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+
+from licentia.core.audit import client_ip
+
+request_logger = logging.getLogger("licentia.request")
+
+ResponseGetter = Callable[[HttpRequest], HttpResponse]
+
+
+class RequestLogMiddleware:
+    """Logs each request once, as structured fields, with an id echoed in X-Request-ID."""
+
+    def __init__(self, get_response: ResponseGetter) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        started = time.perf_counter()
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        request_logger.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "user": user.get_username() if user is not None and user.is_authenticated else None,
+                "ip": client_ip(request),
+            },
+        )
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class UserLanguageMiddleware:
+    """A signed-in staff user sees the cabinet in the language saved on their account."""
+
+    def __init__(self, get_response: ResponseGetter) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        language = getattr(user, "language", "") if user.is_authenticated else ""
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)

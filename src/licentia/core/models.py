@@ -1,0 +1,126 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """A staff user of the vendor cabinet (manager); the role is given by a group."""
+
+    language = models.CharField(
+        _("interface language"), max_length=8, choices=settings.LANGUAGES, default="ru"
+    )
+
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        swappable = "AUTH_USER_MODEL"
+
+    def __str__(self) -> str:
+        full_name = self.get_full_name()
+        return f"{full_name} ({self.username})" if full_name else self.username
+
+
+key_prefix_validator = RegexValidator(
+    r"^[A-Z]{4}\Z", _("The prefix is exactly four Latin capital letters, e.g. DEMO.")
+)
+
+
+class VendorSettings(models.Model):
+    """The vendor's settings: one row, with primary key 1."""
+
+    SINGLETON_PK = 1
+
+    key_prefix = models.CharField(
+        _("key prefix"),
+        max_length=4,
+        default="DEMO",
+        validators=[key_prefix_validator],
+        help_text=_("Four Latin capital letters that start every license key and coupon."),
+    )
+    lease_seconds = models.PositiveIntegerField(
+        _("lease time, seconds"),
+        default=600,
+        validators=[MinValueValidator(60), MaxValueValidator(86400)],
+        help_text=_(
+            "How long a floating seat stays taken without a heartbeat (60 seconds to 24 hours)."
+        ),
+    )
+    offline_grace_days = models.PositiveIntegerField(
+        _("offline grace, days"),
+        default=7,
+        validators=[MaxValueValidator(365)],
+        help_text=_("How long a signed license certificate lets the application work offline."),
+    )
+    first_reminder_days = models.PositiveIntegerField(
+        _("first expiry reminder, days before"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    second_reminder_days = models.PositiveIntegerField(
+        _("second expiry reminder, days before"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    signing_public_key = models.CharField(
+        _("signing public key"), max_length=64, editable=False, default=""
+    )
+    signing_private_key_encrypted = models.TextField(editable=False, default="")
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("vendor settings")
+        verbose_name_plural = _("vendor settings")
+        default_permissions = ("view", "change")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="vendor_settings_is_a_singleton"),
+            models.CheckConstraint(
+                condition=models.Q(first_reminder_days__gt=models.F("second_reminder_days")),
+                name="vendor_settings_first_reminder_before_second",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Vendor settings"))
+
+
+class ActorKind(models.TextChoices):
+    STAFF = "staff", _("staff user")
+    API_KEY = "api_key", _("API key")
+    APPLICATION = "application", _("application")
+    CLIENT = "client", _("client")
+    SYSTEM = "system", _("system")
+
+
+class AuditEvent(models.Model):
+    """One change, written in the same transaction as the change it records."""
+
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor_kind = models.CharField(_("actor kind"), max_length=16, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField(_("who"), max_length=200, db_index=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=300, blank=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("user actions log")
+        default_permissions = ("view",)
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label}: {self.action}"

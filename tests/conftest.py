@@ -1,0 +1,61 @@
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
+from django.contrib.auth.models import Group
+
+from licentia.core.models import User
+from licentia.core.roles import FULL_ACCESS, READ_ONLY
+from tests.factories import StaffUserFactory
+
+
+@pytest.fixture
+def full_access_user(db: None) -> User:
+    user = StaffUserFactory(username="manager")
+    user.groups.add(Group.objects.get(name=FULL_ACCESS))
+    return user
+
+
+@pytest.fixture
+def read_only_user(db: None) -> User:
+    user = StaffUserFactory(username="viewer")
+    user.groups.add(Group.objects.get(name=READ_ONLY))
+    return user
+
+
+@pytest.fixture
+def manager_client(client, full_access_user: User):
+    client.force_login(full_access_user)
+    return client
+
+
+@dataclass
+class SmtpSink:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    host: str
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+        message = BytesParser(policy=policy.default).parsebytes(envelope.original_content or b"")
+        self.messages.append(message)  # type: ignore[arg-type]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpSink]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = SmtpSink(host="127.0.0.1", port=port)
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
