@@ -98,3 +98,19 @@ def test_the_log_is_searchable_by_user_and_read_only(manager_client, full_access
     )
     assert deletion.status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_setting_a_users_password_is_audited_without_the_password(manager_client) -> None:
+    target = User.objects.create_user(username="forgetful", is_staff=True)
+
+    response = manager_client.post(
+        reverse("admin:auth_user_password_change", args=[target.pk]),
+        {"password1": "a-new-long-passphrase", "password2": "a-new-long-passphrase"},
+    )
+
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.check_password("a-new-long-passphrase")
+    event = AuditEvent.objects.get(action="user.set_password")
+    assert event.object_id == str(target.pk)
+    assert "a-new-long-passphrase" not in str(event.before) + str(event.after)

@@ -4,10 +4,12 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
@@ -103,6 +105,24 @@ class UserAdmin(AuditedModelAdmin, BaseUserAdmin):
             # Only a superuser may make or unmake superusers.
             readonly += ("is_superuser",)
         return readonly
+
+    @method_decorator(transaction.atomic)
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        return super().user_change_password(request, id, form_url)
+
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> Any:
+        if isinstance(form, AdminPasswordChangeForm):
+            # The password itself never reaches the log, only the fact that it was set.
+            audit_record(
+                actor=Actor.from_request(request),
+                action="user.set_password",
+                instance=form.user,
+            )
+        return super().construct_change_message(request, form, formsets, add)
 
     def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
         assert isinstance(obj, User)
