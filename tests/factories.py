@@ -1,5 +1,8 @@
 import factory
 
+from licentia.clients.models import Client, Distributor
+from licentia.clients.services import client_create
+from licentia.core.audit import Actor
 from licentia.core.models import User
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -21,3 +24,17 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
     def save_password(obj: User, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             obj.save()
+
+
+class DistributorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Distributor
+
+    name = factory.Sequence(lambda n: f"Партнёр {n}")
+    email = factory.Sequence(lambda n: f"partner{n}@example.com")
+
+
+def make_client(**fields: object) -> Client:
+    """A client created as a manager creates one, through the service."""
+    defaults: dict[str, object] = {"company": "ООО Ромашка", "contact": "Иван Петров"}
+    return client_create(actor=Actor.system("tests"), **{**defaults, **fields})

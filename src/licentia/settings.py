@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "unfold",
     "unfold.contrib.filters",
     "licentia.core",
+    "licentia.clients",
+    "licentia.keys",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -1,9 +1,16 @@
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from licentia.core.models import VendorSettings
-from licentia.core.roles import FULL_ACCESS, READ_ONLY, ROLE_NAMES, SALES, SUPPORT
+from licentia.core.roles import (
+    FULL_ACCESS,
+    READ_ONLY,
+    ROLE_APP_LABELS,
+    ROLE_NAMES,
+    SALES,
+    SUPPORT,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,33 +27,47 @@ def test_the_four_roles_exist_as_groups() -> None:
     assert set(Group.objects.values_list("name", flat=True)) >= set(ROLE_NAMES)
 
 
-def test_full_access_can_do_everything_the_cabinet_offers() -> None:
-    assert codenames(FULL_ACCESS) == {
-        "core.view_vendorsettings",
-        "core.change_vendorsettings",
-        "core.view_auditevent",
-        "core.view_user",
-        "core.add_user",
-        "core.change_user",
-        "core.delete_user",
-        "auth.view_group",
-        "auth.add_group",
-        "auth.change_group",
-        "auth.delete_group",
+def every_permission(action: str | None = None) -> set[str]:
+    permissions = Permission.objects.filter(content_type__app_label__in=ROLE_APP_LABELS).exclude(
+        content_type__app_label="auth", content_type__model="permission"
+    )
+    return {
+        f"{permission.content_type.app_label}.{permission.codename}"
+        for permission in permissions.select_related("content_type")
+        if action is None or permission.codename.startswith(f"{action}_")
     }
+
+
+def test_full_access_can_do_everything_the_cabinet_offers() -> None:
+    granted = codenames(FULL_ACCESS)
+
+    assert granted == every_permission()
+    assert {"core.change_vendorsettings", "core.delete_user", "clients.delete_client"} <= granted
+    assert "core.delete_auditevent" not in granted
 
 
 def test_read_only_may_only_view() -> None:
-    assert codenames(READ_ONLY) == {
-        "core.view_vendorsettings",
-        "core.view_auditevent",
-        "core.view_user",
-        "auth.view_group",
-    }
+    granted = codenames(READ_ONLY)
+
+    assert granted == every_permission("view")
+    assert {"core.view_auditevent", "clients.view_client", "keys.view_licensekey"} <= granted
 
 
-def test_support_and_sales_see_nothing_of_the_settings() -> None:
-    assert not {name for name in codenames(SUPPORT) | codenames(SALES) if name.startswith("core.")}
+def test_support_reads_clients_and_keys_and_sees_nothing_of_the_settings() -> None:
+    granted = codenames(SUPPORT)
+
+    assert {"clients.view_client", "keys.view_licensekey"} <= granted
+    assert "clients.change_client" not in granted
+    assert not {name for name in granted if name.startswith(("core.", "auth."))}
+
+
+def test_sales_manage_clients_and_keys_and_see_nothing_of_the_settings() -> None:
+    granted = codenames(SALES)
+
+    assert {"clients.add_client", "clients.change_client", "keys.add_licensekey"} <= granted
+    assert "clients.view_clientfielddefinition" in granted
+    assert "clients.change_clientfielddefinition" not in granted
+    assert not {name for name in granted if name.startswith(("core.", "auth."))}
 
 
 def test_a_read_only_user_opens_the_settings_without_a_save_button(client, read_only_user) -> None:

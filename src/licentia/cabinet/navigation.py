@@ -17,6 +17,30 @@ def _can_view(app_label: str, model: str) -> Any:
 def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
     return [
         {
+            "title": _("Directories"),
+            "separator": False,
+            "items": [
+                {
+                    "title": _("Clients"),
+                    "icon": "groups",
+                    "link": reverse_lazy("admin:clients_client_changelist"),
+                    "permission": _can_view("clients", "client"),
+                },
+                {
+                    "title": _("License keys"),
+                    "icon": "key",
+                    "link": reverse_lazy("admin:keys_licensekey_changelist"),
+                    "permission": _can_view("keys", "licensekey"),
+                },
+                {
+                    "title": _("Distributors"),
+                    "icon": "handshake",
+                    "link": reverse_lazy("admin:clients_distributor_changelist"),
+                    "permission": _can_view("clients", "distributor"),
+                },
+            ],
+        },
+        {
             "title": _("Settings"),
             "separator": True,
             "items": [
@@ -25,6 +49,12 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "icon": "tune",
                     "link": reverse_lazy("admin:core_vendorsettings_changelist"),
                     "permission": _can_view("core", "vendorsettings"),
+                },
+                {
+                    "title": _("Additional client fields"),
+                    "icon": "list_alt",
+                    "link": reverse_lazy("admin:clients_clientfielddefinition_changelist"),
+                    "permission": _can_view("clients", "clientfielddefinition"),
                 },
                 {
                     "title": _("Users"),

@@ -11,8 +11,11 @@ from django.http import HttpRequest
 
 from licentia.core.models import ActorKind, AuditEvent, User
 
-# Never copied into the log: hashes and encrypted secrets are not for reading.
-SECRET_FIELDS = frozenset({"password", "signing_private_key_encrypted", "secret_hash"})
+# Never copied into the log: hashes and encrypted secrets are not for reading, and derived
+# search columns only repeat the other fields.
+UNLOGGED_FIELDS = frozenset(
+    {"password", "signing_private_key_encrypted", "secret_hash", "search_text"}
+)
 
 
 class AuditOutsideTransactionError(RuntimeError):
@@ -52,7 +55,7 @@ def snapshot(instance: models.Model) -> dict[str, Any]:
     """The instance's field values as JSON-ready data, secrets left out."""
     fields = serializers.serialize("python", [instance])[0]["fields"]
     data = {"id": instance.pk, **fields}
-    for name in SECRET_FIELDS & data.keys():
+    for name in UNLOGGED_FIELDS & data.keys():
         del data[name]
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
 

@@ -30,6 +30,8 @@ ROLE_RULES: dict[str, dict[str, frozenset[str]]] = {
     },
     SALES: {
         "clients.*": ALL,
+        # The card's additional fields are vendor settings, defined under Настройки.
+        "clients.clientfielddefinition": VIEW,
         "keys.*": ALL,
         "coupons.*": ALL,
         "catalog.*": VIEW,

@@ -1,0 +1,109 @@
+"""Quick search over clients (строка быстрого поиска).
+
+Every searchable value of a client is kept normalised in `Client.search_text` (case-folded, ё as
+е, phones as the digit strings people type, keys with and without dashes), so a query is
+normalised the same way and matched with a plain substring test that needs no collation: SQLite's
+LIKE folds only ASCII case, and both databases then agree. PostgreSQL serves the substring test
+from a trigram index. Exact hits on a key, an e-mail, an INN or a phone come first.
+"""
+
+from contextlib import suppress
+
+from django.core.exceptions import ValidationError
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+
+from licentia.clients.models import Client, ClientFieldDefinition, ExtraFieldKind
+from licentia.core import keycodes
+from licentia.core.normalize import (
+    digits_only,
+    looks_like_inn,
+    looks_like_phone,
+    normalize_phone,
+    phone_search_forms,
+    search_normalize,
+)
+
+EXACT = 0
+PARTIAL = 1
+
+
+def client_search_text(client: Client, *, key_numbers: list[str]) -> str:
+    extra_text_codes = set(
+        ClientFieldDefinition.objects.filter(kind=ExtraFieldKind.TEXT).values_list(
+            "code", flat=True
+        )
+    )
+    parts = [
+        client.company,
+        client.contact,
+        client.email,
+        client.alert_email,
+        client.crm_id1,
+        client.crm_id2,
+        client.comment,
+        client.phone,
+        *phone_search_forms(client.phone_e164),
+        *(str(client.extra[code]) for code in sorted(extra_text_codes & client.extra.keys())),
+    ]
+    for number in key_numbers:
+        parts += [number, keycodes.compact(number)]
+    return "\n".join(normalized for part in parts if (normalized := search_normalize(part)))
+
+
+def _exact_matches(query: str) -> Q:
+    """Clients whose key, e-mail, INN or phone is exactly what was typed."""
+    conditions = Q(pk__in=[])
+    parsed = keycodes.parse_code(query, prefix_length=keycodes.PREFIX_LENGTH)
+    if parsed is not None:
+        number = keycodes.format_code(*parsed)
+        conditions |= Q(license_keys__number=number)
+    if "@" in query:
+        conditions |= Q(email=query.strip().lower()) | Q(alert_email=query.strip().lower())
+    if looks_like_inn(query.strip()):
+        conditions |= Q(crm_id1=query.strip())
+    if looks_like_phone(query):
+        with suppress(ValidationError):
+            conditions |= Q(phone_e164=normalize_phone(query))
+    return conditions
+
+
+def _terms(query: str) -> list[list[str]]:
+    """The query as terms that must all match; each term has alternative spellings."""
+    if looks_like_phone(query):
+        return [[digits_only(query)]]
+    words = search_normalize(query).split()
+    compact_key = keycodes.compact(query).lower()
+    if (
+        len(words) > 1
+        and keycodes.parse_code(compact_key, prefix_length=keycodes.PREFIX_LENGTH) is not None
+    ):
+        return [[compact_key]]
+    return [[word] for word in words]
+
+
+def client_search(*, query: str, queryset: QuerySet[Client] | None = None) -> QuerySet[Client]:
+    """Clients matching every term of the query, annotated with `search_rank` (0 for exact hits
+    on a key, e-mail, INN or phone, 1 otherwise), best first."""
+    clients = Client.objects.all() if queryset is None else queryset
+    if not query.strip():
+        return clients.annotate(search_rank=Value(PARTIAL, output_field=IntegerField()))
+    exact_ids = list(
+        Client.objects.filter(_exact_matches(query)).values_list("pk", flat=True).distinct()
+    )
+    matches = Q()
+    for alternatives in _terms(query):
+        term = Q(pk__in=[])
+        for alternative in alternatives:
+            term |= Q(search_text__contains=alternative)
+        matches &= term
+    return (
+        clients.filter(matches | Q(pk__in=exact_ids))
+        .annotate(
+            search_rank=Case(
+                When(pk__in=exact_ids, then=Value(EXACT)),
+                default=Value(PARTIAL),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("search_rank", "company", "id")
+    )

@@ -1,0 +1,230 @@
+"""Clients: creation (by a manager, the trial questionnaire or the API), changes, deletion."""
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from licentia.clients.models import (
+    Client,
+    ClientFieldDefinition,
+    ClientSource,
+    Distributor,
+    ExtraFieldKind,
+)
+from licentia.clients.search import client_search_text
+from licentia.core.audit import Actor, audit_record, snapshot
+from licentia.core.models import User
+from licentia.core.normalize import (
+    company_key,
+    inn_is_valid,
+    looks_like_inn,
+    normalize_email,
+    normalize_phone,
+)
+
+CLIENT_FIELDS = (
+    "company",
+    "contact",
+    "phone",
+    "email",
+    "alert_email",
+    "crm_id1",
+    "crm_id2",
+    "manager",
+    "distributor",
+    "comment",
+    "language",
+    "extra",
+)
+TEXT_LIMITS = {"company": 300, "contact": 200, "phone": 64, "crm_id1": 64, "crm_id2": 64}
+
+
+class InvalidInnWarning(ValidationError):
+    """CRM ID1 looks like an INN with a wrong check digit; the manager may keep it anyway."""
+
+
+def _clean_extra(values: dict[str, Any]) -> dict[str, Any]:
+    definitions = {
+        definition.code: definition for definition in ClientFieldDefinition.objects.all()
+    }
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for code, value in values.items():
+        definition = definitions.get(code)
+        if definition is None:
+            errors[code] = _("There is no additional field with this code.")
+            continue
+        if value in (None, ""):
+            continue
+        try:
+            cleaned[code] = _clean_extra_value(definition, value)
+        except ValidationError as error:
+            errors[code] = " ".join(error.messages)
+    for code, definition in definitions.items():
+        if definition.required and not definition.archived and code not in cleaned:
+            errors[code] = _("This field is required.")
+    if errors:
+        raise ValidationError({f"extra.{code}": message for code, message in errors.items()})
+    return cleaned
+
+
+def _clean_extra_value(definition: ClientFieldDefinition, value: Any) -> Any:
+    if definition.kind == ExtraFieldKind.TEXT:
+        return str(value).strip()
+    if definition.kind == ExtraFieldKind.NUMBER:
+        try:
+            number = Decimal(str(value).replace(",", ".").strip())
+        except InvalidOperation as error:
+            raise ValidationError(_("Enter a number.")) from error
+        if not number.is_finite():
+            raise ValidationError(_("Enter a number."))
+        return int(number) if number == number.to_integral_value() else str(number)
+    if definition.kind == ExtraFieldKind.DATE:
+        parsed = value if isinstance(value, date) else parse_date(str(value).strip())
+        if parsed is None:
+            raise ValidationError(_("Enter a date as YYYY-MM-DD."))
+        return parsed.isoformat()
+    if definition.kind == ExtraFieldKind.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"1", "true", "yes", "да"}:
+            return True
+        if text in {"0", "false", "no", "нет"}:
+            return False
+        raise ValidationError(_("Enter yes or no."))
+    choice = str(value).strip()
+    if choice not in definition.choice_list():
+        raise ValidationError(
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(definition.choice_list())}
+        )
+    return choice
+
+
+def client_clean(data: dict[str, Any], *, accept_invalid_inn: bool) -> dict[str, Any]:
+    """The client's fields normalised, or a ValidationError keyed by field."""
+    cleaned = dict(data)
+    errors: dict[str, list[str]] = {}
+    for name in ("company", "contact", "phone", "crm_id1", "crm_id2", "comment"):
+        if name in cleaned:
+            cleaned[name] = str(cleaned[name] or "").strip()
+            limit = TEXT_LIMITS.get(name)
+            if limit and len(cleaned[name]) > limit:
+                errors[name] = [_("At most %(limit)d characters.") % {"limit": limit}]
+    if "company" in cleaned and not cleaned["company"]:
+        errors["company"] = [_("The company is required.")]
+    for name in ("email", "alert_email"):
+        if name in cleaned:
+            try:
+                cleaned[name] = normalize_email(str(cleaned[name] or ""))
+            except ValidationError:
+                errors[name] = [_("Enter a valid e-mail address.")]
+    if "phone" in cleaned:
+        try:
+            cleaned["phone_e164"] = normalize_phone(cleaned["phone"])
+        except ValidationError as error:
+            errors["phone"] = error.messages
+    if "language" in cleaned and cleaned["language"] not in {"ru", "en"}:
+        errors["language"] = [_("The language is ru or en.")]
+    if "manager" in cleaned and cleaned["manager"] is not None:
+        manager = cleaned["manager"]
+        if not isinstance(manager, User) or not (manager.is_active and manager.is_staff):
+            errors["manager"] = [_("The responsible manager must be an active cabinet user.")]
+    distributor = cleaned.get("distributor")
+    if distributor is not None and not isinstance(distributor, Distributor):
+        errors["distributor"] = [_("Choose a distributor.")]
+    if "extra" in cleaned:
+        try:
+            cleaned["extra"] = _clean_extra(dict(cleaned["extra"] or {}))
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    crm_id1 = cleaned.get("crm_id1", "")
+    if crm_id1 and looks_like_inn(crm_id1) and not inn_is_valid(crm_id1) and not accept_invalid_inn:
+        raise InvalidInnWarning(
+            {
+                "crm_id1": [
+                    _(
+                        "%(inn)s looks like an INN, but its check digit is wrong. Correct it, "
+                        "or confirm that it is right as typed."
+                    )
+                    % {"inn": crm_id1}
+                ]
+            },
+            code="invalid_inn",
+        )
+    return cleaned
+
+
+def client_refresh_search_text(*, client: Client) -> None:
+    numbers = list(client.license_keys.values_list("number", flat=True))
+    client.search_text = client_search_text(client, key_numbers=numbers)
+    client.company_key = company_key(client.company)
+    Client.objects.filter(pk=client.pk).update(
+        search_text=client.search_text, company_key=client.company_key
+    )
+
+
+def client_create(
+    *,
+    actor: Actor,
+    source: str = ClientSource.MANUAL,
+    accept_invalid_inn: bool = False,
+    **fields: Any,
+) -> Client:
+    unknown = fields.keys() - set(CLIENT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown client fields: {', '.join(sorted(unknown))}")
+    if source not in ClientSource.values:
+        raise ValueError(f"unknown client source {source!r}")
+    cleaned = client_clean({"company": "", **fields}, accept_invalid_inn=accept_invalid_inn)
+    with transaction.atomic():
+        client = Client(source=source, **cleaned)
+        client.search_text = client_search_text(client, key_numbers=[])
+        client.company_key = company_key(client.company)
+        client.save()
+        audit_record(actor=actor, action="client.create", instance=client, after=snapshot(client))
+    return client
+
+
+def client_update(
+    *, client: Client, actor: Actor, accept_invalid_inn: bool = False, **changes: Any
+) -> Client:
+    unknown = changes.keys() - set(CLIENT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown client fields: {', '.join(sorted(unknown))}")
+    cleaned = client_clean(changes, accept_invalid_inn=accept_invalid_inn)
+    with transaction.atomic():
+        current = Client.objects.select_for_update().get(pk=client.pk)
+        before = snapshot(current)
+        for name, value in cleaned.items():
+            setattr(current, name, value)
+        current.save()
+        client_refresh_search_text(client=current)
+        audit_record(
+            actor=actor,
+            action="client.update",
+            instance=current,
+            before=before,
+            after=snapshot(current),
+        )
+    return current
+
+
+def client_delete(*, client: Client, actor: Actor) -> None:
+    """Deletes the client with its (empty) keys; the audit event keeps the full card."""
+    with transaction.atomic():
+        current = Client.objects.select_for_update().get(pk=client.pk)
+        keys = list(current.license_keys.select_for_update())
+        card = snapshot(current)
+        card["license_keys"] = [key.number for key in keys]
+        for key in keys:
+            key.delete()
+        audit_record(actor=actor, action="client.delete", instance=current, before=card)
+        current.delete()

@@ -1,0 +1,96 @@
+"""License key and coupon codes: PREFIX-XXXXX-XXXXX-XXXXX-XXXXX with a check character.
+
+The 20 characters after the prefix come from a 32-symbol alphabet without look-alikes (no I, L,
+O, U). The last one is a check character chosen so that sum(alpha**i * c[i]) == 0 in GF(32),
+with c[i] the symbols' values and alpha a generator of the field. As the weights alpha**i are
+distinct and non-zero, every single substitution and every swap of two neighbours changes the
+sum, so a mistyped code is known to be malformed without looking it up.
+"""
+
+import re
+import secrets
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+PREFIX_LENGTH = 4
+GROUPS = 4
+GROUP_LENGTH = 5
+BODY_LENGTH = GROUPS * GROUP_LENGTH
+COUPON_INFIX = "UPD"
+_VALUE = {symbol: value for value, symbol in enumerate(ALPHABET)}
+# Look-alikes typed by people are read as what they resemble.
+_READ_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_SEPARATORS = re.compile(r"[\s\-_–—]+")
+_FIELD_POLYNOMIAL = 0b100101  # x^5 + x^2 + 1, primitive, so x generates GF(32)
+
+
+def _gf_multiply(a: int, b: int) -> int:
+    product = 0
+    while b:
+        if b & 1:
+            product ^= a
+        b >>= 1
+        a <<= 1
+        if a & 0b100000:
+            a ^= _FIELD_POLYNOMIAL
+    return product
+
+
+def _weights() -> list[int]:
+    weights, weight = [], 1
+    for _position in range(BODY_LENGTH):
+        weights.append(weight)
+        weight = _gf_multiply(weight, 0b10)
+    return weights
+
+
+_WEIGHTS = _weights()
+_INVERSE_OF_LAST = next(
+    candidate for candidate in range(1, 32) if _gf_multiply(_WEIGHTS[-1], candidate) == 1
+)
+
+
+def _weighted_sum(values: list[int]) -> int:
+    total = 0
+    for weight, value in zip(_WEIGHTS, values, strict=False):
+        total ^= _gf_multiply(weight, value)
+    return total
+
+
+def check_symbol(body: str) -> str:
+    """The check character for the first 19 characters of a code body."""
+    partial = _weighted_sum([_VALUE[symbol] for symbol in body])
+    return ALPHABET[_gf_multiply(partial, _INVERSE_OF_LAST)]
+
+
+def body_is_valid(body: str) -> bool:
+    if len(body) != BODY_LENGTH or any(symbol not in _VALUE for symbol in body):
+        return False
+    return _weighted_sum([_VALUE[symbol] for symbol in body]) == 0
+
+
+def generate_body() -> str:
+    head = "".join(secrets.choice(ALPHABET) for _position in range(BODY_LENGTH - 1))
+    return head + check_symbol(head)
+
+
+def format_code(prefix: str, body: str) -> str:
+    groups = [body[start : start + GROUP_LENGTH] for start in range(0, BODY_LENGTH, GROUP_LENGTH)]
+    return "-".join([prefix, *groups])
+
+
+def generate_key(prefix: str) -> str:
+    return format_code(prefix, generate_body())
+
+
+def compact(code: str) -> str:
+    """Upper-case, without separators: the form in which typed codes are compared."""
+    return _SEPARATORS.sub("", code).upper()
+
+
+def parse_code(typed: str, *, prefix_length: int) -> tuple[str, str] | None:
+    """(prefix, body) of a typed code in any formatting, or None when it is malformed."""
+    text = compact(typed)
+    prefix, body = text[:prefix_length], text[prefix_length:].translate(_READ_AS)
+    if not prefix.isalpha() or not prefix.isascii() or not body_is_valid(body):
+        return None
+    return prefix, body

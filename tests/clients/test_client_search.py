@@ -1,0 +1,82 @@
+import pytest
+
+from licentia.clients.models import ClientFieldDefinition, ExtraFieldKind
+from licentia.clients.search import client_search
+from licentia.core.audit import Actor
+from licentia.keys.services import license_key_generate
+from tests.factories import make_client
+
+pytestmark = pytest.mark.django_db
+
+
+def found(query: str) -> list[str]:
+    return [client.company for client in client_search(query=query)]
+
+
+def test_cyrillic_is_found_in_any_case() -> None:
+    make_client(company="ООО «Ёлочка»", contact="Анна Сергеевна")
+    make_client(company="ООО Берёза")
+
+    assert found("ёлочка") == ["ООО «Ёлочка»"]
+    assert found("ЁЛОЧКА") == ["ООО «Ёлочка»"]
+    assert found("елочка") == ["ООО «Ёлочка»"]
+    assert found("анна СЕРГ") == ["ООО «Ёлочка»"]
+
+
+@pytest.mark.parametrize(
+    "typed", ["+7 (912) 759-10-59", "89127591059", "759-10-59", "+79127591059", "9127591059"]
+)
+def test_a_phone_is_found_however_it_is_typed(typed: str) -> None:
+    make_client(company="Телефонный", phone="8 912 759 10 59")
+    make_client(company="Другой", phone="+7 495 123-45-67")
+
+    assert found(typed) == ["Телефонный"]
+
+
+def test_every_word_must_match() -> None:
+    make_client(company="ООО Ромашка", comment="Москва")
+    make_client(company="ООО Ромашка", comment="Казань")
+
+    assert len(found("ромашка")) == 2
+    assert len(found("ромашка казань")) == 1
+
+
+def test_email_crm_ids_comment_and_extra_text_are_searched() -> None:
+    ClientFieldDefinition.objects.create(code="city", label_ru="Город", kind=ExtraFieldKind.TEXT)
+    make_client(
+        company="Искомый",
+        email="buh@iskomy.ru",
+        crm_id2="b7e1-guid",
+        comment="Звонить после обеда",
+        extra={"city": "Нижний Новгород"},
+    )
+    make_client(company="Прочий")
+
+    for query in ("buh@iskomy", "b7e1-GUID", "после обеда", "нижний"):
+        assert found(query) == ["Искомый"], query
+
+
+def test_a_license_key_is_found_in_any_formatting() -> None:
+    client = make_client(company="Ключевой")
+    make_client(company="Без ключа")
+    key = license_key_generate(client=client, actor=Actor.system("tests"))
+
+    assert found(key.number) == ["Ключевой"]
+    assert found(key.number.lower().replace("-", "")) == ["Ключевой"]
+    assert found(key.number.replace("-", " ")) == ["Ключевой"]
+
+
+def test_exact_email_and_inn_hits_rank_first() -> None:
+    make_client(company="А мелкий", comment="пишите на boss@firm.ru или ИНН 7707083893")
+    make_client(company="Я главный", email="boss@firm.ru")
+    make_client(company="Я налоговый", crm_id1="7707083893")
+
+    assert found("boss@firm.ru") == ["Я главный", "А мелкий"]
+    assert found("7707083893") == ["Я налоговый", "А мелкий"]
+
+
+def test_an_empty_query_lists_everyone() -> None:
+    make_client(company="Один")
+    make_client(company="Два")
+
+    assert sorted(found("  ")) == ["Два", "Один"]
