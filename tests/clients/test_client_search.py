@@ -1,7 +1,10 @@
 import pytest
+from django.db import connection
 
 from licentia.clients.models import ClientFieldDefinition, ExtraFieldKind
 from licentia.clients.search import client_search
+from licentia.clients.services import client_delete, client_update
+from licentia.clients.sqlite_fts import TRIGGERS, ensure_sqlite_fts
 from licentia.core.audit import Actor
 from licentia.keys.services import license_key_generate
 from tests.factories import make_client
@@ -80,3 +83,36 @@ def test_an_empty_query_lists_everyone() -> None:
     make_client(company="Два")
 
     assert sorted(found("  ")) == ["Два", "Один"]
+
+
+def test_edits_and_deletions_reach_the_index() -> None:
+    client = make_client(company="Старое имя")
+    client_update(client=client, actor=Actor.system("tests"), company="Новое имя")
+
+    assert found("новое") == ["Новое имя"]
+    assert found("старое") == []
+    client_delete(client=client, actor=Actor.system("tests"))
+    assert found("новое") == []
+
+
+def test_a_two_letter_query_still_finds() -> None:
+    make_client(company="Юг")
+    make_client(company="Север")
+
+    assert found("юг") == ["Юг"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sqlite_index_is_remade_when_a_table_rebuild_dropped_its_triggers() -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("the trigram table is SQLite's")
+    make_client(company="До перестройки")
+    with connection.cursor() as cursor:
+        for name in TRIGGERS:
+            cursor.execute(f"DROP TRIGGER {name}")
+        cursor.execute("DROP TABLE clients_client_fts")
+
+    ensure_sqlite_fts()
+    make_client(company="После перестройки")
+
+    assert sorted(found("перестройки")) == ["До перестройки", "После перестройки"]

@@ -2,17 +2,21 @@
 
 Every searchable value of a client is kept normalised in `Client.search_text` (case-folded, ё as
 е, phones as the digit strings people type, keys with and without dashes), so a query is
-normalised the same way and matched with a plain substring test that needs no collation: SQLite's
-LIKE folds only ASCII case, and both databases then agree. PostgreSQL serves the substring test
-from a trigram index. Exact hits on a key, an e-mail, an INN or a phone come first.
+normalised the same way and matched with a plain substring test that needs no collation
+(SQLite's LIKE folds only ASCII case), so both databases agree. The substring test is served by
+a trigram index on both: pg_trgm on PostgreSQL, an FTS5 trigram table on SQLite. Exact hits on a
+key, an e-mail, an INN or a phone come first.
 """
 
 from contextlib import suppress
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 
 from licentia.clients.models import Client, ClientFieldDefinition, ExtraFieldKind
+from licentia.clients.sqlite_fts import fts_phrase
 from licentia.core import keycodes
 from licentia.core.normalize import (
     digits_only,
@@ -25,14 +29,24 @@ from licentia.core.normalize import (
 
 EXACT = 0
 PARTIAL = 1
+TRIGRAM = 3
 
 
-def client_search_text(client: Client, *, key_numbers: list[str]) -> str:
-    extra_text_codes = set(
+def extra_text_codes() -> set[str]:
+    return set(
         ClientFieldDefinition.objects.filter(kind=ExtraFieldKind.TEXT).values_list(
             "code", flat=True
         )
     )
+
+
+def client_search_text(
+    client: Client, *, key_numbers: list[str], text_codes: set[str] | None = None
+) -> str:
+    """The client's searchable values, normalised; `text_codes` (the codes of the text
+    additional fields) may be given when building many at once."""
+    if text_codes is None:
+        text_codes = extra_text_codes()
     parts = [
         client.company,
         client.contact,
@@ -43,7 +57,7 @@ def client_search_text(client: Client, *, key_numbers: list[str]) -> str:
         client.comment,
         client.phone,
         *phone_search_forms(client.phone_e164),
-        *(str(client.extra[code]) for code in sorted(extra_text_codes & client.extra.keys())),
+        *(str(client.extra[code]) for code in sorted(text_codes & client.extra.keys())),
     ]
     for number in key_numbers:
         parts += [number, keycodes.compact(number)]
@@ -65,6 +79,19 @@ def _exact_matches(query: str) -> Q:
         with suppress(ValidationError):
             conditions |= Q(phone_e164=normalize_phone(query))
     return conditions
+
+
+def _contains(text: str) -> Q:
+    """Clients whose search text contains `text`; on SQLite through the trigram index, which
+    needs three characters at least."""
+    if connection.vendor == "sqlite" and len(text) >= TRIGRAM:
+        return Q(
+            pk__in=RawSQL(
+                "SELECT rowid FROM clients_client_fts WHERE clients_client_fts MATCH %s",
+                [fts_phrase(text)],
+            )
+        )
+    return Q(search_text__contains=text)
 
 
 def _terms(query: str) -> list[list[str]]:
@@ -94,7 +121,7 @@ def client_search(*, query: str, queryset: QuerySet[Client] | None = None) -> Qu
     for alternatives in _terms(query):
         term = Q(pk__in=[])
         for alternative in alternatives:
-            term |= Q(search_text__contains=alternative)
+            term |= _contains(alternative)
         matches &= term
     return (
         clients.filter(matches | Q(pk__in=exact_ids))

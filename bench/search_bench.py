@@ -1,0 +1,284 @@
+"""Quick search over clients at scale: p50/p95 of the cabinet's search on a generated directory.
+
+    python bench/search_bench.py --clients 100000                      # SQLite
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \\
+        python bench/search_bench.py --clients 1000000                 # PostgreSQL
+
+It makes its own database (a SQLite file in a temporary folder, or a PostgreSQL database named
+licentia_bench that it drops and creates), migrates it, generates the clients, then times what the
+client list does for a query: the first page of ranked results and the count of all results.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+FORMS = ["ООО", "АО", "ИП", "ЗАО", "ПАО"]
+ADJECTIVES = [
+    "Северный",
+    "Южный",
+    "Восточный",
+    "Западный",
+    "Центральный",
+    "Первый",
+    "Новый",
+    "Старый",
+    "Быстрый",
+    "Надёжный",
+    "Золотой",
+    "Серебряный",
+    "Зелёный",
+    "Красный",
+    "Синий",
+    "Белый",
+    "Уральский",
+    "Сибирский",
+    "Волжский",
+    "Балтийский",
+    "Невский",
+    "Донской",
+    "Окский",
+    "Камский",
+]
+NOUNS = [
+    "Ветер",
+    "Берег",
+    "Мост",
+    "Дом",
+    "Сад",
+    "Лес",
+    "Путь",
+    "Век",
+    "Рассвет",
+    "Горизонт",
+    "Ключ",
+    "Маяк",
+    "Парус",
+    "Кедр",
+    "Дуб",
+    "Клён",
+    "Сокол",
+    "Орёл",
+    "Медведь",
+    "Бобр",
+    "Олень",
+    "Торг",
+    "Снаб",
+    "Строй",
+    "Сервис",
+    "Логистик",
+    "Трейд",
+    "Софт",
+    "Инвест",
+    "Агро",
+    "Мед",
+]
+FIRST_NAMES = ["Иван", "Пётр", "Анна", "Ольга", "Сергей", "Мария", "Алексей", "Елена", "Дмитрий"]
+SURNAMES = [
+    "Иванов",
+    "Петров",
+    "Сидоров",
+    "Смирнов",
+    "Кузнецов",
+    "Попов",
+    "Васильев",
+    "Соколов",
+    "Михайлов",
+    "Новиков",
+    "Фёдоров",
+    "Морозов",
+    "Волков",
+    "Алексеев",
+    "Лебедев",
+    "Семёнов",
+    "Егоров",
+    "Павлов",
+    "Козлов",
+    "Степанов",
+    "Николаев",
+    "Орлов",
+    "Андреев",
+    "Макаров",
+]
+COMMENTS = ["", "", "", "звонить после обеда", "бухгалтерия", "партнёр с 2019", "VIP"]
+MAILBOXES = ["info", "buh", "office", "it", "director", "zakaz"]
+
+
+def inn(rng: random.Random) -> str:
+    digits = [rng.randint(0, 9) for _ in range(9)]
+    weights = [2, 4, 10, 3, 5, 9, 4, 6, 8]
+    check = sum(w * d for w, d in zip(weights, digits, strict=True)) % 11 % 10
+    return "".join(map(str, digits)) + str(check)
+
+
+def prepare_database(url: str | None, data_dir: Path) -> None:
+    os.environ["LICENTIA_DATA_DIR"] = str(data_dir)
+    if url:
+        parts = urlsplit(url)
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute("DROP DATABASE IF EXISTS licentia_bench")
+            admin.execute("CREATE DATABASE licentia_bench")
+        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/licentia_bench"))
+    else:
+        os.environ.pop("DATABASE_URL", None)
+
+
+def generate(count: int, rng: random.Random) -> list[tuple[str, ...]]:
+    from licentia.clients.models import Client
+    from licentia.clients.search import client_search_text
+    from licentia.core import keycodes
+    from licentia.core.normalize import company_key, normalize_phone
+
+    rows = []
+    for index in range(count):
+        company = f"{rng.choice(FORMS)} «{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}-{index}»"
+        surname = rng.choice(SURNAMES)
+        contact = f"{rng.choice(FIRST_NAMES)} {surname}"
+        phone = f"+79{rng.randint(0, 999_999_999):09d}"
+        email = f"{rng.choice(MAILBOXES)}.{index}@firm{index % 5000}.ru"
+        client = Client(
+            company=company,
+            contact=contact,
+            phone=phone,
+            phone_e164=normalize_phone(phone),
+            email=email,
+            crm_id1=inn(rng) if rng.random() < 0.7 else "",
+            crm_id2=f"1c-{index:08d}",
+            comment=rng.choice(COMMENTS),
+        )
+        keys = [keycodes.generate_key("DEMO")] if rng.random() < 0.3 else []
+        client.search_text = client_search_text(client, key_numbers=keys, text_codes=set())
+        client.company_key = company_key(company)
+        rows.append((client, keys))
+    return rows
+
+
+def load(rows: list, batch: int = 20_000) -> None:
+    from django.db import transaction
+
+    from licentia.clients.models import Client
+    from licentia.keys.models import LicenseKey
+
+    for start in range(0, len(rows), batch):
+        chunk = rows[start : start + batch]
+        with transaction.atomic():
+            created = Client.objects.bulk_create([client for client, _keys in chunk])
+            LicenseKey.objects.bulk_create(
+                [
+                    LicenseKey(number=number, client=client)
+                    for client, (_same, keys) in zip(created, chunk, strict=True)
+                    for number in keys
+                ]
+            )
+
+
+def queries(rows: list, rng: random.Random, per_kind: int) -> dict[str, list[str]]:
+    sample = rng.sample(rows, per_kind * 2)
+    with_keys = [pair for pair in rows[: per_kind * 50] if pair[1]][:per_kind]
+    with_inn = [client for client, _keys in sample if client.crm_id1][:per_kind]
+    clients = [client for client, _keys in sample][:per_kind]
+
+    def phone_as_typed(client) -> str:  # noqa: ANN001
+        digits = client.phone_e164[2:]
+        return rng.choice(
+            [
+                f"+7 ({digits[:3]}) {digits[3:6]}-{digits[6:8]}-{digits[8:]}",
+                f"8{digits}",
+                f"{digits[3:6]}-{digits[6:8]}-{digits[8:]}",
+            ]
+        )
+
+    return {
+        "e-mail": [client.email.upper() for client in clients],
+        "INN": [client.crm_id1 for client in with_inn],
+        "phone, any format": [phone_as_typed(client) for client in clients],
+        "license key": [keys[0].lower().replace("-", " ") for _client, keys in with_keys],
+        "company word + surname": [
+            f"{client.company.split('-')[0].split('«')[1].split()[1].upper()} "
+            f"{client.contact.split()[1].lower()}"
+            for client in clients
+        ],
+        "unique company name": [
+            client.company.split("«")[1].rstrip("»").lower() for client in clients
+        ],
+        "common word": [rng.choice(NOUNS).lower() for _ in clients],
+    }
+
+
+def time_query(query: str) -> tuple[float, int]:
+    from licentia.clients.search import client_search
+
+    started = time.perf_counter()
+    results = client_search(query=query)
+    page = list(results[:100])
+    total = results.count()
+    elapsed = (time.perf_counter() - started) * 1000
+    if not page:
+        raise AssertionError(f"no result for {query!r}")
+    return elapsed, total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=100, help="per kind")
+    parser.add_argument("--seed", type=int, default=20261128)
+    options = parser.parse_args()
+    rng = random.Random(options.seed)
+
+    data_dir = Path(tempfile.mkdtemp(prefix="licentia-bench-"))
+    prepare_database(os.environ.get("DATABASE_URL"), data_dir)
+    os.environ.setdefault("SECRET_KEY", "bench-only-" + os.urandom(16).hex())
+    os.environ["DJANGO_SETTINGS_MODULE"] = "licentia.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    rows = generate(options.clients, rng)
+    load(rows)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE clients_client")
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    print(
+        f"{connection.vendor}: {options.clients:,} clients generated and loaded "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+
+    all_times: list[float] = []
+    print(f"{'query kind':<26}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'median hits':>13}")
+    for kind, texts in queries(rows, rng, options.queries).items():
+        times, totals = [], []
+        for text in texts:
+            elapsed, total = time_query(text)
+            times.append(elapsed)
+            totals.append(total)
+        all_times += times
+        p95 = statistics.quantiles(times, n=20)[-1]
+        print(
+            f"{kind:<26}{statistics.median(times):>9.1f}{p95:>9.1f}{max(times):>9.1f}"
+            f"{statistics.median(totals):>13,.0f}"
+        )
+    p95_all = statistics.quantiles(all_times, n=20)[-1]
+    print(f"{'all':<26}{statistics.median(all_times):>9.1f}{p95_all:>9.1f}{max(all_times):>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
