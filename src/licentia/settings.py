@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "unfold.contrib.filters",
     "licentia.core",
     "licentia.clients",
+    "licentia.catalog",
     "licentia.keys",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -38,6 +38,18 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "link": reverse_lazy("admin:clients_distributor_changelist"),
                     "permission": _can_view("clients", "distributor"),
                 },
+                {
+                    "title": _("Features"),
+                    "icon": "extension",
+                    "link": reverse_lazy("admin:catalog_feature_changelist"),
+                    "permission": _can_view("catalog", "feature"),
+                },
+                {
+                    "title": _("Products"),
+                    "icon": "inventory_2",
+                    "link": reverse_lazy("admin:catalog_product_changelist"),
+                    "permission": _can_view("catalog", "product"),
+                },
             ],
         },
         {

@@ -24,7 +24,12 @@ from licentia.clients.merge import MergeRefusedError, clients_merge, clients_mer
 from licentia.clients.models import Client, ClientFieldDefinition, Distributor
 from licentia.clients.search import client_search
 from licentia.clients.selectors import possible_duplicates
-from licentia.clients.services import client_create, client_delete, client_update
+from licentia.clients.services import (
+    client_create,
+    client_delete,
+    client_delete_blockers,
+    client_update,
+)
 from licentia.core.admin import AuditedModelAdmin
 from licentia.core.audit import Actor
 from licentia.core.selectors import vendor_settings_get
@@ -265,7 +270,8 @@ class ClientAdmin(ModelAdmin):
         keys = [
             format_html("{}: {}", _("license key"), key.number) for key in client.license_keys.all()
         ]
-        return [format_html("{}: {}", _("client"), client.company), keys], {}, set(), []
+        card = format_html("{}: {}", _("client"), client.company)
+        return [card, keys], {}, set(), client_delete_blockers(client)
 
     def delete_model(self, request: HttpRequest, obj: Client) -> None:
         client_delete(client=obj, actor=Actor.from_request(request))
@@ -297,11 +303,15 @@ class ClientAdmin(ModelAdmin):
             context = {
                 **self.admin_site.each_context(request),
                 "title": _("Generate a new license key"),
-                "client": client,
-                "prefix": vendor_settings_get().key_prefix,
+                "intro": _(
+                    "An empty key (no products) with the prefix %(prefix)s will be generated "
+                    "for %(company)s."
+                )
+                % {"prefix": vendor_settings_get().key_prefix, "company": client.company},
+                "submit_label": _("Generate"),
                 "cancel_url": card_url,
             }
-            return TemplateResponse(request, "clients/confirm_generate_key.html", context)
+            return TemplateResponse(request, "cabinet/form_page.html", context)
         key = license_key_generate(client=client, actor=Actor.from_request(request))
         messages.success(
             request, _("A new empty license key was generated: %(key)s") % {"key": key.number}

@@ -26,6 +26,7 @@ from licentia.core.normalize import (
     normalize_email,
     normalize_phone,
 )
+from licentia.keys.models import KeyLine
 
 CLIENT_FIELDS = (
     "company",
@@ -217,10 +218,28 @@ def client_update(
     return current
 
 
+def client_delete_blockers(client: Client) -> list[str]:
+    """Why the client cannot be deleted; empty when it can."""
+    holding = (
+        KeyLine.objects.filter(key__client=client).values_list("key__number", flat=True).distinct()
+    )
+    return [
+        _(
+            "Key %(key)s holds products. Merge this client with another one, or move the key "
+            "to another client, instead of deleting."
+        )
+        % {"key": number}
+        for number in holding
+    ]
+
+
 def client_delete(*, client: Client, actor: Actor) -> None:
-    """Deletes the client with its (empty) keys; the audit event keeps the full card."""
+    """Deletes the client with its empty keys; the audit event keeps the full card."""
     with transaction.atomic():
         current = Client.objects.select_for_update().get(pk=client.pk)
+        blockers = client_delete_blockers(current)
+        if blockers:
+            raise ValidationError(blockers, code="client_in_use")
         keys = list(current.license_keys.select_for_update())
         card = snapshot(current)
         card["license_keys"] = [key.number for key in keys]

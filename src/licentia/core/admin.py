@@ -32,9 +32,14 @@ class AuditedModelAdmin(ModelAdmin):
     event is written after the many-to-many fields are saved, so it shows them as they end up.
     """
 
+    def audit_snapshot(self, obj: Model) -> dict[str, Any]:
+        """What the log keeps of the object; admins with inlines add them."""
+        return snapshot(obj)
+
     def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
-        before = snapshot(type(obj)._default_manager.get(pk=obj.pk)) if change else None
-        form.audit_before = before  # type: ignore[attr-defined]
+        if change:
+            stored = type(obj)._default_manager.get(pk=obj.pk)
+            form.audit_before = self.audit_snapshot(stored)  # type: ignore[attr-defined]
         super().save_model(request, obj, form, change)
 
     def save_related(
@@ -46,7 +51,7 @@ class AuditedModelAdmin(ModelAdmin):
             action=f"{form.instance._meta.model_name}.{'update' if change else 'create'}",
             instance=form.instance,
             before=getattr(form, "audit_before", None),
-            after=snapshot(form.instance),
+            after=self.audit_snapshot(form.instance),
         )
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
@@ -54,7 +59,7 @@ class AuditedModelAdmin(ModelAdmin):
             actor=Actor.from_request(request),
             action=f"{obj._meta.model_name}.delete",
             instance=obj,
-            before=snapshot(obj),
+            before=self.audit_snapshot(obj),
         )
         super().delete_model(request, obj)
 

@@ -1,28 +1,114 @@
-from django.contrib import admin
-from django.db.models import Model, Q, QuerySet
-from django.http import HttpRequest
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
+from unfold.decorators import action
 
+from licentia.clients.services import client_update
 from licentia.core import keycodes
+from licentia.core.audit import Actor
 from licentia.core.normalize import search_normalize
-from licentia.keys.models import LicenseKey
+from licentia.keys.forms import KeyLineAddForm, LicenseKeyForm
+from licentia.keys.models import KeyLine, LicenseKey, LineState
+from licentia.keys.selectors import (
+    KeyState,
+    key_lines,
+    key_state,
+    key_summary,
+    line_features,
+    line_is_live,
+    line_sentence,
+)
+from licentia.keys.services import (
+    key_delete,
+    key_delete_blockers,
+    key_line_add,
+    key_line_end,
+    key_rebind,
+    key_set_blocked,
+)
 
 
 @admin.register(LicenseKey)
 class LicenseKeyAdmin(ModelAdmin):
-    list_display = ("number", "client", "client_email", "blocked", "created_at")
+    form = LicenseKeyForm
+    list_display = ("number", "client", "client_contact", "client_email", "products", "state")
     list_select_related = ("client",)
     list_filter = ("blocked",)
-    search_fields = ("number",)
+    search_fields = ("number",)  # shows the search box; the search itself is below
     search_help_text = _("Key in any formatting, company or e-mail")
-    fields = ("number", "client", "blocked", "created_at", "updated_at")
-    readonly_fields = fields
+    autocomplete_fields = ("client",)
     actions = None
+    actions_detail = ["detail_add_line"]
+    readonly_fields = ("number", "lines_display", "created_at")
+    fieldsets = (
+        (
+            _("Main settings"),
+            {
+                "classes": ["tab"],
+                "fields": (
+                    "number",
+                    "client",
+                    "contact",
+                    "phone",
+                    "email",
+                    "distributor",
+                    "manager",
+                    "comment",
+                    "blocked",
+                    "created_at",
+                ),
+            },
+        ),
+        (_("Products bound to the key"), {"classes": ["tab"], "fields": ("lines_display",)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LicenseKey]:
+        return super().get_queryset(request).prefetch_related("lines__product__lines")
+
+    @admin.display(description=_("contact"))
+    def client_contact(self, obj: LicenseKey) -> str:
+        return obj.client.contact
 
     @admin.display(description=_("e-mail"))
     def client_email(self, obj: LicenseKey) -> str:
         return obj.client.email
+
+    @admin.display(description=_("products"))
+    def products(self, obj: LicenseKey) -> str:
+        names = [line.product.name for line in obj.lines.all() if line_is_live(line)]
+        return ", ".join(names) or "—"
+
+    @admin.display(description=_("state"))
+    def state(self, obj: LicenseKey) -> str:
+        return str(KeyState.LABELS[key_state(obj)])
+
+    @admin.display(description="")
+    def lines_display(self, obj: LicenseKey) -> str:
+        boxes = []
+        for line in key_lines(obj):
+            boxes.append(
+                {
+                    "line": line,
+                    "live": line_is_live(line),
+                    "sentence": line_sentence(line),
+                    "features": line_features(line),
+                    "can_end": line.state == LineState.ACTIVE,
+                    "end_url": reverse("admin:keys_keyline_end", args=[line.pk]),
+                }
+            )
+        return render_to_string(
+            "keys/key_lines.html", {"boxes": boxes, "summary": key_summary(obj)}
+        )
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[LicenseKey], search_term: str
@@ -34,13 +120,92 @@ class LicenseKeyAdmin(ModelAdmin):
         condition = Q(client__search_text__contains=search_normalize(term))
         if parsed is not None:
             condition |= Q(number=keycodes.format_code(*parsed))
-        else:
-            condition |= Q(number__icontains=term)
         return queryset.filter(condition), False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Keys are generated from the client card, numbered by the service.
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
+    def save_model(
+        self, request: HttpRequest, obj: LicenseKey, form: ModelForm, change: bool
+    ) -> None:
+        assert isinstance(form, LicenseKeyForm)
+        actor = Actor.from_request(request)
+        stored = LicenseKey.objects.get(pk=obj.pk)
+        client_changes = form.client_changes()
+        if client_changes:
+            try:
+                client_update(client=stored.client, actor=actor, **client_changes)
+            except ValidationError as error:
+                # The form is valid, so this is the service's refusal: shown, nothing saved.
+                messages.error(request, " ".join(error.messages))
+                raise
+        if obj.client_id != stored.client_id:
+            key_rebind(key=stored, client=obj.client, actor=actor)
+        key_set_blocked(key=stored, blocked=obj.blocked, actor=actor)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        protected = [message for key in objs for message in key_delete_blockers(key)]
+        return [str(key) for key in objs], {}, set(), protected
+
+    def delete_model(self, request: HttpRequest, obj: LicenseKey) -> None:
+        key_delete(key=obj, actor=Actor.from_request(request))
+
+    def get_urls(self) -> list[Any]:
+        end_line = path(
+            "line/<int:line_id>/end/",
+            self.admin_site.admin_view(self.end_line_view),
+            name="keys_keyline_end",
+        )
+        return [end_line, *super().get_urls()]
+
+    def _form_page(self, request: HttpRequest, **context: Any) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            "cabinet/form_page.html",
+            {**self.admin_site.each_context(request), **context},
+        )
+
+    @action(description=_("Add a product"), icon="add_circle", permissions=["change"])
+    def detail_add_line(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        key = get_object_or_404(LicenseKey, pk=object_id)
+        card_url = reverse("admin:keys_licensekey_change", args=[key.pk])
+        form = KeyLineAddForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                key_line_add(key=key, actor=Actor.from_request(request), **form.cleaned_data)
+            except ValidationError as error:
+                for name, errors in error.message_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
+            else:
+                messages.success(request, _("The product was added to the key."))
+                return HttpResponseRedirect(card_url)
+        return self._form_page(
+            request,
+            title=_("Add a product to %(key)s") % {"key": key.number},
+            form=form,
+            submit_label=_("Add"),
+            cancel_url=card_url,
+        )
+
+    def end_line_view(self, request: HttpRequest, line_id: int) -> HttpResponse:
+        line = get_object_or_404(KeyLine.objects.select_related("key", "product"), pk=line_id)
+        if not self.has_change_permission(request, line.key):
+            raise PermissionDenied
+        card_url = reverse("admin:keys_licensekey_change", args=[line.key_id])
+        if request.method == "POST":
+            try:
+                key_line_end(line=line, actor=Actor.from_request(request))
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("The line was ended."))
+            return HttpResponseRedirect(card_url)
+        return self._form_page(
+            request,
+            title=_("End the line"),
+            intro=_("%(product)s will stop counting in %(key)s from now on.")
+            % {"product": line.product.name, "key": line.key.number},
+            submit_label=_("End the line"),
+            cancel_url=card_url,
+        )

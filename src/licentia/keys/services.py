@@ -1,11 +1,19 @@
-from django.db import IntegrityError, transaction
+"""License keys: generation, products by hand, blocking, re-binding, deletion."""
 
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from licentia.catalog.models import Product
 from licentia.clients.models import Client
 from licentia.clients.services import client_refresh_search_text
 from licentia.core import keycodes
 from licentia.core.audit import Actor, audit_record, snapshot
 from licentia.core.selectors import vendor_settings_get
-from licentia.keys.models import LicenseKey
+from licentia.keys.models import KeyLine, LicenseKey, LineState
 
 GENERATION_ATTEMPTS = 5
 
@@ -26,3 +34,123 @@ def license_key_generate(*, client: Client, actor: Actor) -> LicenseKey:
             # 32**19 numbers make a collision all but impossible; if one happens, draw again.
             continue
     raise RuntimeError("could not draw an unused license key number")
+
+
+def key_line_add(
+    *,
+    key: LicenseKey,
+    product: Product,
+    actor: Actor,
+    multiplier: int = 1,
+    is_trial: bool = False,
+    starts_at: datetime | None = None,
+    expires_at: datetime | None = None,
+) -> KeyLine:
+    """A product line added by a manager, for corrections without a coupon."""
+    errors: dict[str, str] = {}
+    if product.retired:
+        errors["product"] = _("The product is retired; it cannot be added to keys.")
+    if multiplier < 1:
+        errors["multiplier"] = _("The multiplier is 1 or more.")
+    start = starts_at or timezone.now()
+    if expires_at is not None and expires_at <= start:
+        errors["expires_at"] = _("The expiry must come after the start.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        LicenseKey.objects.select_for_update().get(pk=key.pk)
+        line = KeyLine.objects.create(
+            key=key,
+            product=product,
+            multiplier=multiplier,
+            is_trial=is_trial,
+            starts_at=start,
+            expires_at=expires_at,
+        )
+        audit_record(actor=actor, action="key_line.add", instance=key, after=snapshot(line))
+    return line
+
+
+def key_line_end(
+    *, line: KeyLine, actor: Actor, state: str = LineState.ENDED_BY_MANAGER
+) -> KeyLine:
+    with transaction.atomic():
+        current = KeyLine.objects.select_for_update().get(pk=line.pk)
+        if current.state != LineState.ACTIVE:
+            raise ValidationError(_("This line has ended already."), code="line_ended")
+        before = snapshot(current)
+        current.state = state
+        current.ended_at = timezone.now()
+        current.save(update_fields=["state", "ended_at"])
+        audit_record(
+            actor=actor,
+            action="key_line.end",
+            instance=current.key,
+            before=before,
+            after=snapshot(current),
+        )
+    return current
+
+
+def key_set_blocked(*, key: LicenseKey, blocked: bool, actor: Actor) -> LicenseKey:
+    with transaction.atomic():
+        current = LicenseKey.objects.select_for_update().get(pk=key.pk)
+        if current.blocked == blocked:
+            return current
+        before = snapshot(current)
+        current.blocked = blocked
+        current.save(update_fields=["blocked", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="license_key.block" if blocked else "license_key.unblock",
+            instance=current,
+            before=before,
+            after=snapshot(current),
+        )
+    return current
+
+
+def key_rebind(*, key: LicenseKey, client: Client, actor: Actor) -> LicenseKey:
+    """Moves the key to another client."""
+    with transaction.atomic():
+        current = LicenseKey.objects.select_for_update().get(pk=key.pk)
+        previous = current.client
+        if previous.pk == client.pk:
+            return current
+        before = snapshot(current)
+        current.client = client
+        current.save(update_fields=["client", "updated_at"])
+        client_refresh_search_text(client=previous)
+        client_refresh_search_text(client=client)
+        audit_record(
+            actor=actor,
+            action="license_key.rebind",
+            instance=current,
+            before=before,
+            after=snapshot(current),
+        )
+    return current
+
+
+def key_delete_blockers(key: LicenseKey) -> list[str]:
+    """Why the key cannot be deleted; empty when it can."""
+    count = key.lines.count()
+    if count:
+        return [
+            _("%(key)s holds %(count)d product lines; end them or move the key instead.")
+            % {"key": key.number, "count": count}
+        ]
+    return []
+
+
+def key_delete(*, key: LicenseKey, actor: Actor) -> None:
+    with transaction.atomic():
+        current = LicenseKey.objects.select_for_update().get(pk=key.pk)
+        blockers = key_delete_blockers(current)
+        if blockers:
+            raise ValidationError(blockers, code="key_in_use")
+        audit_record(
+            actor=actor, action="license_key.delete", instance=current, before=snapshot(current)
+        )
+        current.delete()
+        client_refresh_search_text(client=current.client)

@@ -1,0 +1,62 @@
+"""Features and products: ids that are never reused, deletions that never break a key."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from licentia.catalog.models import DeletedFeatureId, Feature, Product
+from licentia.core.audit import Actor, audit_record, snapshot
+
+
+def feature_next_id() -> int:
+    """The next free feature id: above every id in use or ever deleted."""
+    highest = max(
+        Feature.objects.aggregate(top=Max("id"))["top"] or 0,
+        DeletedFeatureId.objects.aggregate(top=Max("id"))["top"] or 0,
+    )
+    return highest + 1
+
+
+def product_next_id() -> int:
+    return (Product.objects.aggregate(top=Max("id"))["top"] or 0) + 1
+
+
+def feature_id_is_free(feature_id: int) -> bool:
+    return not (
+        Feature.objects.filter(pk=feature_id).exists()
+        or DeletedFeatureId.objects.filter(pk=feature_id).exists()
+    )
+
+
+def feature_delete_blockers(feature: Feature) -> list[str]:
+    names = sorted({str(line.product) for line in feature.product_lines.select_related("product")})
+    if not names:
+        return []
+    return [
+        _("%(feature)s is used by %(products)s; retire it instead of deleting.")
+        % {"feature": feature, "products": ", ".join(names)}
+    ]
+
+
+def feature_delete(*, feature: Feature, actor: Actor) -> None:
+    with transaction.atomic():
+        current = Feature.objects.select_for_update().get(pk=feature.pk)
+        blockers = feature_delete_blockers(current)
+        if blockers:
+            raise ValidationError(blockers, code="feature_in_use")
+        audit_record(
+            actor=actor, action="feature.delete", instance=current, before=snapshot(current)
+        )
+        DeletedFeatureId.objects.get_or_create(pk=current.pk)
+        current.delete()
+
+
+def product_delete_blockers(product: Product) -> list[str]:
+    count = product.key_lines.values("key").distinct().count()
+    if not count:
+        return []
+    return [
+        _("%(product)s is held by %(count)d license keys; retire it instead of deleting.")
+        % {"product": product, "count": count}
+    ]

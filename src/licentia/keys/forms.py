@@ -1,0 +1,85 @@
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from unfold.widgets import (
+    UnfoldAdminSelectWidget,
+    UnfoldAdminSplitDateTimeWidget,
+    UnfoldAdminTextareaWidget,
+    UnfoldAdminTextInputWidget,
+    UnfoldBooleanSwitchWidget,
+)
+
+from licentia.catalog.models import Product
+from licentia.clients.models import Client, Distributor
+from licentia.core.models import User
+from licentia.keys.models import LicenseKey
+
+# The client's fields that the key card shows and edits in place.
+CLIENT_FIELDS_ON_KEY = ("contact", "phone", "email", "distributor", "manager", "comment")
+
+
+class LicenseKeyForm(forms.ModelForm):
+    """The key card's first tab: the key's client, the client's own fields, the block switch."""
+
+    contact = forms.CharField(label=_("contact"), required=False, widget=UnfoldAdminTextInputWidget)
+    phone = forms.CharField(label=_("phone"), required=False, widget=UnfoldAdminTextInputWidget)
+    email = forms.CharField(label=_("e-mail"), required=False, widget=UnfoldAdminTextInputWidget)
+    distributor = forms.ModelChoiceField(
+        label=_("distributor"),
+        queryset=Distributor.objects.all(),
+        required=False,
+        widget=UnfoldAdminSelectWidget,
+    )
+    manager = forms.ModelChoiceField(
+        label=_("responsible manager"),
+        queryset=User.objects.filter(is_active=True, is_staff=True),
+        required=False,
+        widget=UnfoldAdminSelectWidget,
+    )
+    comment = forms.CharField(label=_("comment"), required=False, widget=UnfoldAdminTextareaWidget)
+
+    class Meta:
+        model = LicenseKey
+        fields = ["client", "blocked"]
+        widgets = {"blocked": UnfoldBooleanSwitchWidget}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        client: Client | None = getattr(self.instance, "client", None)
+        if client is not None:
+            for name in CLIENT_FIELDS_ON_KEY:
+                self.initial.setdefault(name, getattr(client, name))
+
+    def client_changes(self) -> dict[str, Any]:
+        client = self.instance.client
+        return {
+            name: self.cleaned_data[name]
+            for name in CLIENT_FIELDS_ON_KEY
+            if self.cleaned_data[name] != (getattr(client, name) or "")
+            and not (self.cleaned_data[name] in (None, "") and getattr(client, name) in (None, ""))
+        }
+
+
+class KeyLineAddForm(forms.Form):
+    product = forms.ModelChoiceField(
+        label=_("product"),
+        queryset=Product.objects.filter(retired=False),
+        widget=UnfoldAdminSelectWidget,
+    )
+    multiplier = forms.IntegerField(
+        label=_("multiplier"), min_value=1, initial=1, widget=UnfoldAdminTextInputWidget
+    )
+    is_trial = forms.BooleanField(
+        label=_("trial"), required=False, widget=UnfoldBooleanSwitchWidget
+    )
+    starts_at = forms.SplitDateTimeField(
+        label=_("start"), initial=timezone.now, widget=UnfoldAdminSplitDateTimeWidget
+    )
+    expires_at = forms.SplitDateTimeField(
+        label=_("expiry"),
+        required=False,
+        help_text=_("Empty: perpetual."),
+        widget=UnfoldAdminSplitDateTimeWidget,
+    )
