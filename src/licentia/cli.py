@@ -64,7 +64,7 @@ def command_serve(options: argparse.Namespace) -> None:
     host, _sep, port = options.bind.rpartition(":")
     url = f"http://{host or '127.0.0.1'}:{port}/"
     if options.demo:
-        from licentia.core.demo import demo_seed
+        from licentia.cabinet.demo import demo_seed
 
         login = demo_seed(data_dir=data_dir)
         print(

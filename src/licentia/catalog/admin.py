@@ -94,7 +94,6 @@ class ProductFeatureInline(TabularInline):
     form = ProductFeatureForm
     extra = 0
     min_num = 1
-    autocomplete_fields = ("feature",)
     verbose_name_plural = _("feature lines")
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
+from licentia.cabinet.paginator import CappedCountPaginator
 from licentia.clients.forms import EXTRA_PREFIX, ClientForm, extra_field_label
 from licentia.clients.merge import MergeRefusedError, clients_merge, clients_merge_preview
 from licentia.clients.models import Client, ClientFieldDefinition, Distributor
@@ -54,11 +55,11 @@ def _seen_versions(request: HttpRequest, ids: list[int]) -> dict[int, datetime]:
 
 
 class RankedChangeList(ChangeList):
-    """While searching, the best matches (exact key, e-mail, INN, phone) come first."""
+    """While searching, exact hits (a key, e-mail, INN, phone) come first."""
 
     def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet:
         queryset = super().get_queryset(request, exclude_parameters)
-        if not self.query.strip():
+        if "search_rank" not in queryset.query.annotations:
             return queryset
         return queryset.order_by("search_rank", *queryset.query.order_by)
 
@@ -74,6 +75,8 @@ class ClientAdmin(ModelAdmin):
     search_help_text = _(
         "Company, contact, phone in any format, e-mail, comment, CRM IDs, license key"
     )
+    paginator = CappedCountPaginator
+    show_full_result_count = False
     actions = ["merge_selected"]
     actions_list = ["list_duplicates"]
     actions_row = ["row_keys", "row_delete"]

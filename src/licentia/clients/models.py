@@ -40,7 +40,7 @@ class Client(models.Model):
     phone_e164 = models.CharField(_("phone (E.164)"), max_length=20, blank=True, db_index=True)
     email = models.EmailField(_("e-mail"), blank=True, db_index=True)
     alert_email = models.EmailField(
-        _("e-mail for alerts about license problems and new releases"), blank=True
+        _("e-mail for alerts about license problems and new releases"), blank=True, db_index=True
     )
     crm_id1 = models.CharField(_("CRM ID1"), max_length=64, blank=True, db_index=True)
     crm_id2 = models.CharField(_("CRM ID2"), max_length=64, blank=True, db_index=True)
@@ -79,6 +79,7 @@ class Client(models.Model):
         verbose_name = _("client")
         verbose_name_plural = _("clients")
         ordering = ["company", "id"]
+        indexes = [models.Index(fields=["company", "id"], name="client_company_idx")]
 
     def __str__(self) -> str:
         return self.company

@@ -2,6 +2,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import (
     UnfoldAdminSelectWidget,
@@ -23,22 +24,30 @@ CLIENT_FIELDS_ON_KEY = ("contact", "phone", "email", "distributor", "manager", "
 class LicenseKeyForm(forms.ModelForm):
     """The key card's first tab: the key's client, the client's own fields, the block switch."""
 
-    contact = forms.CharField(label=_("contact"), required=False, widget=UnfoldAdminTextInputWidget)
-    phone = forms.CharField(label=_("phone"), required=False, widget=UnfoldAdminTextInputWidget)
-    email = forms.CharField(label=_("e-mail"), required=False, widget=UnfoldAdminTextInputWidget)
+    contact = forms.CharField(
+        label=capfirst(_("contact")), required=False, widget=UnfoldAdminTextInputWidget
+    )
+    phone = forms.CharField(
+        label=capfirst(_("phone")), required=False, widget=UnfoldAdminTextInputWidget
+    )
+    email = forms.CharField(
+        label=capfirst(_("e-mail")), required=False, widget=UnfoldAdminTextInputWidget
+    )
     distributor = forms.ModelChoiceField(
-        label=_("distributor"),
+        label=capfirst(_("distributor")),
         queryset=Distributor.objects.all(),
         required=False,
         widget=UnfoldAdminSelectWidget,
     )
     manager = forms.ModelChoiceField(
-        label=_("responsible manager"),
+        label=capfirst(_("responsible manager")),
         queryset=User.objects.filter(is_active=True, is_staff=True),
         required=False,
         widget=UnfoldAdminSelectWidget,
     )
-    comment = forms.CharField(label=_("comment"), required=False, widget=UnfoldAdminTextareaWidget)
+    comment = forms.CharField(
+        label=capfirst(_("comment")), required=False, widget=UnfoldAdminTextareaWidget
+    )
 
     class Meta:
         model = LicenseKey
@@ -64,21 +73,21 @@ class LicenseKeyForm(forms.ModelForm):
 
 class KeyLineAddForm(forms.Form):
     product = forms.ModelChoiceField(
-        label=_("product"),
+        label=capfirst(_("product")),
         queryset=Product.objects.filter(retired=False),
         widget=UnfoldAdminSelectWidget,
     )
     multiplier = forms.IntegerField(
-        label=_("multiplier"), min_value=1, initial=1, widget=UnfoldAdminTextInputWidget
+        label=capfirst(_("multiplier")), min_value=1, initial=1, widget=UnfoldAdminTextInputWidget
     )
     is_trial = forms.BooleanField(
-        label=_("trial"), required=False, widget=UnfoldBooleanSwitchWidget
+        label=capfirst(_("trial")), required=False, widget=UnfoldBooleanSwitchWidget
     )
     starts_at = forms.SplitDateTimeField(
-        label=_("start"), initial=timezone.now, widget=UnfoldAdminSplitDateTimeWidget
+        label=capfirst(_("start")), initial=timezone.now, widget=UnfoldAdminSplitDateTimeWidget
     )
     expires_at = forms.SplitDateTimeField(
-        label=_("expiry"),
+        label=capfirst(_("expiry")),
         required=False,
         help_text=_("Empty: perpetual."),
         widget=UnfoldAdminSplitDateTimeWidget,

@@ -1,0 +1,261 @@
+import pytest
+from django.urls import reverse
+
+from licentia.catalog.models import DeletedFeatureId, Feature, LicenseType, Product, ProductFeature
+from licentia.clients.models import Client
+from licentia.core.audit import Actor
+from licentia.core.models import AuditEvent
+from licentia.keys.models import KeyLine, LicenseKey, LineState
+from licentia.keys.services import key_line_add, license_key_generate
+from tests.factories import make_client
+
+pytestmark = pytest.mark.django_db
+ACTOR = Actor.system("tests")
+
+
+@pytest.fixture
+def cats() -> Product:
+    feature = Feature.objects.create(id=54, name_ru="Коты", name_en="Cats")
+    product = Product.objects.create(id=1, name_ru="Базовая")
+    ProductFeature.objects.create(
+        product=product,
+        feature=feature,
+        license_type=LicenseType.USER,
+        count=2,
+        multiplier_allowed=True,
+    )
+    return product
+
+
+@pytest.fixture
+def key() -> LicenseKey:
+    return license_key_generate(client=make_client(company="Держатель"), actor=ACTOR)
+
+
+def card(manager_client, key: LicenseKey) -> str:
+    return manager_client.get(
+        reverse("admin:keys_licensekey_change", args=[key.pk])
+    ).content.decode()
+
+
+def key_form(key: LicenseKey, **changes: object) -> dict[str, object]:
+    client = key.client
+    form = {
+        "client": client.pk,
+        "contact": client.contact,
+        "phone": client.phone,
+        "email": client.email,
+        "distributor": "",
+        "manager": "",
+        "comment": client.comment,
+    }
+    return {**form, **changes}
+
+
+def test_a_manager_adds_a_product_by_hand_and_sees_its_features(manager_client, key, cats) -> None:
+    url = reverse("admin:keys_licensekey_detail_add_line", args=[key.pk])
+
+    response = manager_client.post(
+        url,
+        {
+            "product": cats.pk,
+            "multiplier": 3,
+            "starts_at_0": "2026-01-01",
+            "starts_at_1": "00:00:00",
+        },
+    )
+
+    assert response.status_code == 302
+    line = KeyLine.objects.get(key=key)
+    assert line.multiplier == 3
+    assert line.expires_at is None
+    page = card(manager_client, key)
+    assert "6 USER Коты (54)" in page
+    assert "Бессрочная" in page
+    assert AuditEvent.objects.filter(action="key_line.add").exists()
+
+
+def test_adding_a_line_refuses_an_expiry_before_the_start(manager_client, key, cats) -> None:
+    response = manager_client.post(
+        reverse("admin:keys_licensekey_detail_add_line", args=[key.pk]),
+        {
+            "product": cats.pk,
+            "multiplier": 1,
+            "starts_at_0": "2026-05-01",
+            "starts_at_1": "00:00:00",
+            "expires_at_0": "2026-04-01",
+            "expires_at_1": "00:00:00",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "expires_at" in response.context["form"].errors
+    assert not KeyLine.objects.exists()
+
+
+def test_a_manager_ends_a_line(manager_client, key, cats) -> None:
+    line = key_line_add(key=key, product=cats, actor=ACTOR)
+    url = reverse("admin:keys_keyline_end", args=[line.pk])
+
+    assert "Базовая" in manager_client.get(url).content.decode()
+    manager_client.post(url)
+
+    line.refresh_from_db()
+    assert line.state == LineState.ENDED_BY_MANAGER
+    assert "Завершена менеджером" in card(manager_client, key)
+
+
+def test_blocking_from_the_card_changes_the_state(manager_client, key, cats) -> None:
+    key_line_add(key=key, product=cats, actor=ACTOR)
+    url = reverse("admin:keys_licensekey_change", args=[key.pk])
+
+    manager_client.post(url, key_form(key, blocked="on"))
+
+    key.refresh_from_db()
+    assert key.blocked
+    listing = manager_client.get(reverse("admin:keys_licensekey_changelist")).content.decode()
+    assert "заблокирован" in listing
+    assert AuditEvent.objects.filter(action="license_key.block").exists()
+
+
+def test_the_clients_fields_are_edited_from_the_key_card(manager_client, key) -> None:
+    url = reverse("admin:keys_licensekey_change", args=[key.pk])
+
+    manager_client.post(url, key_form(key, contact="Новый контакт", email="New@Client.ru"))
+
+    client = Client.objects.get(pk=key.client_id)
+    assert client.contact == "Новый контакт"
+    assert client.email == "new@client.ru"
+
+
+def test_a_key_is_rebound_to_another_client(manager_client, key) -> None:
+    other = make_client(company="Новый владелец")
+    url = reverse("admin:keys_licensekey_change", args=[key.pk])
+
+    manager_client.post(url, key_form(key, client=other.pk))
+
+    key.refresh_from_db()
+    assert key.client == other
+    event = AuditEvent.objects.get(action="license_key.rebind")
+    assert event.after["client"] == other.pk
+
+
+def test_a_key_with_products_cannot_be_deleted(manager_client, key, cats) -> None:
+    key_line_add(key=key, product=cats, actor=ACTOR)
+
+    manager_client.post(reverse("admin:keys_licensekey_delete", args=[key.pk]), {"post": "yes"})
+
+    assert LicenseKey.objects.filter(pk=key.pk).exists()
+
+
+def test_a_client_whose_key_holds_a_product_cannot_be_deleted(manager_client, key, cats) -> None:
+    key_line_add(key=key, product=cats, actor=ACTOR)
+    url = reverse("admin:clients_client_delete", args=[key.client_id])
+
+    page = manager_client.get(url).content.decode()
+    manager_client.post(url, {"post": "yes"})
+
+    assert "Вместо удаления объедините" in page
+    assert Client.objects.filter(pk=key.client_id).exists()
+
+
+def test_the_key_list_is_searched_by_key_in_any_formatting(manager_client, key) -> None:
+    other = license_key_generate(client=make_client(company="Другой"), actor=ACTOR)
+    url = reverse("admin:keys_licensekey_changelist")
+
+    sloppy = key.number.lower().replace("-", " ")
+    found = manager_client.get(url, {"q": sloppy}).context["cl"].result_list
+    assert [item.number for item in found] == [key.number]
+    by_company = manager_client.get(url, {"q": "ДРУГОЙ"}).context["cl"].result_list
+    assert [item.number for item in by_company] == [other.number]
+
+
+def test_a_feature_id_is_proposed_and_never_reused(manager_client) -> None:
+    Feature.objects.create(id=7, name_ru="Старая")
+    add_url = reverse("admin:catalog_feature_add")
+
+    assert manager_client.get(add_url).context["adminform"].form.initial["id"] == 8
+    manager_client.post(reverse("admin:catalog_feature_delete", args=[7]), {"post": "yes"})
+    assert DeletedFeatureId.objects.filter(pk=7).exists()
+
+    refused = manager_client.post(add_url, {"id": 7, "name_ru": "Новая", "name_en": ""})
+    assert "id" in refused.context["adminform"].form.errors
+    assert manager_client.get(add_url).context["adminform"].form.initial["id"] == 8
+
+
+def test_a_feature_in_use_cannot_be_deleted(manager_client, cats) -> None:
+    url = reverse("admin:catalog_feature_delete", args=[54])
+
+    page = manager_client.get(url).content.decode()
+    manager_client.post(url, {"post": "yes"})
+
+    assert "Базовая" in page
+    assert Feature.objects.filter(pk=54).exists()
+
+
+def test_a_product_is_created_with_feature_lines_and_sanitised_text(manager_client) -> None:
+    Feature.objects.create(id=54, name_ru="Коты")
+    Feature.objects.create(id=55, name_ru="Собаки")
+    lines = {
+        "lines-TOTAL_FORMS": "2",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "1",
+        "lines-MAX_NUM_FORMS": "1000",
+        "lines-0-feature": "54",
+        "lines-0-license_type": "USER",
+        "lines-0-count": "2",
+        "lines-0-multiplier_allowed": "on",
+        "lines-1-feature": "55",
+        "lines-1-license_type": "HOST",
+        "lines-1-count": "1",
+        "lines-1-idle_limit_days": "30",
+    }
+
+    response = manager_client.post(
+        reverse("admin:catalog_product_add"),
+        {
+            "id": "10",
+            "name_ru": "PRO",
+            "trial_days": "0",
+            "trial_counting": "calendar",
+            "activation_text_ru": "<p>Спасибо!</p><script>alert(1)</script>",
+            **lines,
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    product = Product.objects.get(pk=10)
+    assert product.activation_text_ru == "<p>Спасибо!</p>"
+    assert [
+        (line.feature_id, line.license_type, line.effective_binding) for line in product.lines.all()
+    ] == [
+        (54, "USER", "floating"),
+        (55, "HOST", "bound"),
+    ]
+    event = AuditEvent.objects.get(action="product.create")
+    assert len(event.after["lines"]) == 2
+
+
+def test_an_idle_limit_on_a_floating_line_is_refused(manager_client) -> None:
+    Feature.objects.create(id=54, name_ru="Коты")
+
+    response = manager_client.post(
+        reverse("admin:catalog_product_add"),
+        {
+            "id": "11",
+            "name_ru": "Ошибка",
+            "trial_days": "0",
+            "trial_counting": "calendar",
+            "lines-TOTAL_FORMS": "1",
+            "lines-INITIAL_FORMS": "0",
+            "lines-MIN_NUM_FORMS": "1",
+            "lines-MAX_NUM_FORMS": "1000",
+            "lines-0-feature": "54",
+            "lines-0-license_type": "USER",
+            "lines-0-count": "1",
+            "lines-0-idle_limit_days": "5",
+        },
+    )
+
+    assert response.status_code == 200
+    assert not Product.objects.filter(pk=11).exists()
