@@ -1,10 +1,9 @@
 import pytest
-from django.db import connection
+from django.urls import reverse
 
 from licentia.clients.models import ClientFieldDefinition, ExtraFieldKind
 from licentia.clients.search import client_search
 from licentia.clients.services import client_delete, client_update
-from licentia.clients.sqlite_fts import TRIGGERS, ensure_sqlite_fts
 from licentia.core.audit import Actor
 from licentia.keys.services import license_key_generate
 from tests.factories import make_client
@@ -102,17 +101,16 @@ def test_a_two_letter_query_still_finds() -> None:
     assert found("юг") == ["Юг"]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_sqlite_index_is_remade_when_a_table_rebuild_dropped_its_triggers() -> None:
-    if connection.vendor != "sqlite":
-        pytest.skip("the trigram table is SQLite's")
-    make_client(company="До перестройки")
-    with connection.cursor() as cursor:
-        for name in TRIGGERS:
-            cursor.execute(f"DROP TRIGGER {name}")
-        cursor.execute("DROP TABLE clients_client_fts")
+def test_values_become_searchable_when_their_field_becomes_text(manager_client) -> None:
+    field = ClientFieldDefinition.objects.create(
+        code="city", label_ru="Город", kind=ExtraFieldKind.CHOICE, choices="Тверь\nОмск"
+    )
+    make_client(company="Тверской", extra={"city": "Тверь"})
+    assert found("тверь") == []
 
-    ensure_sqlite_fts()
-    make_client(company="После перестройки")
+    manager_client.post(
+        reverse("admin:clients_clientfielddefinition_change", args=[field.pk]),
+        {"label_ru": "Город", "label_en": "", "kind": "text", "choices": "", "order": 0},
+    )
 
-    assert sorted(found("перестройки")) == ["До перестройки", "После перестройки"]
+    assert found("тверь") == ["Тверской"]

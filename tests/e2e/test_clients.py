@@ -2,10 +2,11 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from licentia.catalog.models import Feature, LicenseType, Product, ProductFeature
 from licentia.clients.models import Client
 from licentia.core.audit import Actor
 from licentia.keys.models import LicenseKey
-from licentia.keys.services import license_key_generate
+from licentia.keys.services import key_line_add, license_key_generate
 from tests.e2e.test_cabinet_shell import sign_in
 from tests.factories import make_client
 
@@ -73,3 +74,24 @@ def test_a_manager_merges_three_clients_through_the_preview(page: Page, full_acc
     expect(page.get_by_text("Объединено клиентов: 3")).to_be_visible()
     assert list(Client.objects.values_list("company", flat=True)) == ["Альфа"]
     assert set(LicenseKey.objects.filter(client=main).values_list("number", flat=True)) == numbers
+
+
+def test_a_client_whose_key_holds_a_product_is_not_deleted(page: Page, full_access_user) -> None:
+    holder = make_client(company="ООО Держатель лицензии")
+    key = license_key_generate(client=holder, actor=Actor.system("e2e"))
+    product = Product.objects.create(id=1, name_ru="Базовая")
+    ProductFeature.objects.create(
+        product=product,
+        feature=Feature.objects.create(id=1, name_ru="Основная"),
+        license_type=LicenseType.USER,
+        count=1,
+    )
+    key_line_add(key=key, product=product, actor=Actor.system("e2e"))
+    sign_in(page, full_access_user.username)
+
+    page.goto(f"/clients/client/{holder.pk}/change/")
+    page.get_by_role("link", name=re.compile("Удалить")).first.click()
+
+    expect(page.get_by_text(re.compile(f"В ключе {key.number} есть продукты"))).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("Да, удалить"))).to_have_count(0)
+    assert Client.objects.filter(pk=holder.pk).exists()

@@ -53,3 +53,14 @@ def test_a_mistyped_or_foreign_code_is_malformed() -> None:
     assert keycodes.parse_code("DEMO-12345", prefix_length=4) is None
     assert keycodes.parse_code("", prefix_length=4) is None
     assert keycodes.parse_code("ДЕМО-" + "0" * 20, prefix_length=4) is None
+
+
+def test_a_coupon_code_carries_the_upd_mark_and_the_same_check() -> None:
+    code = keycodes.generate_coupon("DEMO")
+
+    assert code.startswith("DEMOUPD-")
+    prefix_length = keycodes.PREFIX_LENGTH + len(keycodes.COUPON_INFIX)
+    assert keycodes.parse_code(code.lower(), prefix_length=prefix_length) is not None
+    assert (
+        keycodes.parse_code(code[:-1] + ("0" if code[-1] != "0" else "1"), prefix_length=7) is None
+    )

@@ -30,6 +30,7 @@ from licentia.clients.services import (
     client_delete,
     client_delete_blockers,
     client_update,
+    clients_reindex_extra_field,
 )
 from licentia.core.admin import AuditedModelAdmin
 from licentia.core.audit import Actor
@@ -353,6 +354,16 @@ class ClientFieldDefinitionAdmin(AuditedModelAdmin):
     list_display = ("label_ru", "code", "kind", "required", "show_in_list", "archived", "order")
     list_editable = ("order",)
     list_filter = ("archived", "kind")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        # Stored values are keyed by the code, so it stays as created.
+        return ("code",) if obj is not None else ()
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        clients_reindex_extra_field(code=form.instance.code)
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         protected = []

@@ -14,8 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from licentia.clients.models import Client, ClientFieldDefinition
-from licentia.clients.services import client_refresh_search_text
+from licentia.clients.models import Client, ClientFieldDefinition, ClientSearchToken
+from licentia.clients.services import client_reindex
 from licentia.core.audit import Actor, audit_record, snapshot
 
 FILLABLE_FIELDS = (
@@ -53,10 +53,13 @@ class MergePreview:
 
 
 def _client_relations() -> list[models.ForeignKey]:
+    # Search tokens are not moved but made anew for the main client after the merge.
     return [
         relation.field
         for relation in Client._meta.related_objects
-        if relation.one_to_many and isinstance(relation.field, models.ForeignKey)
+        if relation.one_to_many
+        and isinstance(relation.field, models.ForeignKey)
+        and relation.related_model is not ClientSearchToken
     ]
 
 
@@ -168,7 +171,7 @@ def clients_merge(
         current_main.save()
         for other in current_others:
             other.delete()
-        client_refresh_search_text(client=current_main)
+        client_reindex(client=current_main)
         audit_record(
             actor=actor,
             action="client.merge",

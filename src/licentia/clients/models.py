@@ -68,9 +68,7 @@ class Client(models.Model):
         _("source"), max_length=16, choices=ClientSource.choices, default=ClientSource.MANUAL
     )
     extra = models.JSONField(_("additional fields"), default=dict, blank=True)
-    # Every searchable value, normalised (see licentia.clients.search), and the company name
-    # reduced for finding duplicates; both kept by the services.
-    search_text = models.TextField(editable=False, default="")
+    # The company name reduced for finding duplicates; kept by the services.
     company_key = models.CharField(max_length=300, editable=False, default="", db_index=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -83,6 +81,25 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return self.company
+
+
+class ClientSearchToken(models.Model):
+    """A normalised word of a client's searchable values (see licentia.clients.search); kept by
+    the services, never edited."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="search_tokens")
+    token = models.CharField(max_length=100)
+
+    class Meta:
+        indexes = [
+            # Pattern ops let PostgreSQL serve LIKE 'prefix%' whatever the database collation.
+            models.Index(
+                fields=["token"], name="client_token_idx", opclasses=["varchar_pattern_ops"]
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.token
 
 
 class ExtraFieldKind(models.TextChoices):

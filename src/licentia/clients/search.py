@@ -1,22 +1,22 @@
 """Quick search over clients (строка быстрого поиска).
 
-Every searchable value of a client is kept normalised in `Client.search_text` (case-folded, ё as
-е, phones as the digit strings people type, keys with and without dashes), so a query is
-normalised the same way and matched with a plain substring test that needs no collation
-(SQLite's LIKE folds only ASCII case), so both databases agree. The substring test is served by
-a trigram index on both: pg_trgm on PostgreSQL, an FTS5 trigram table on SQLite. Exact hits on a
-key, an e-mail, an INN or a phone come first.
+Every searchable value of a client is cut into normalised words (case-folded, ё as е), kept as
+search tokens; a query is normalised the same way and each of its words must start some token of
+the client. Prefix matching on one indexed column is what both databases do fast and the same
+way: no collation is involved (SQLite's LIKE folds only ASCII case), and a million clients cost
+an index range scan, not a table scan. Phones are kept as the digit strings people type (with 7,
+with 8, without the country code, the local number), keys with and without dashes. Exact hits on
+a key, an e-mail, an INN or a phone come first.
 """
 
+import re
 from contextlib import suppress
 
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
 
-from licentia.clients.models import Client, ClientFieldDefinition, ExtraFieldKind
-from licentia.clients.sqlite_fts import fts_phrase
+from licentia.clients.models import Client, ClientFieldDefinition, ClientSearchToken, ExtraFieldKind
 from licentia.core import keycodes
 from licentia.core.normalize import (
     digits_only,
@@ -30,7 +30,11 @@ from licentia.keys.models import LicenseKey
 
 EXACT = 0
 PARTIAL = 1
-TRIGRAM = 3
+TOKEN_LENGTH = ClientSearchToken._meta.get_field("token").max_length or 100
+_PUNCTUATION = re.compile(r"[\W_]+")
+_EDGE_PUNCTUATION = "\"'«»“”„()[]{}.,;:!?"
+# Above every character, so that [term, term + this) holds exactly the strings starting with term.
+_AFTER_ALL = "\U0010ffff"
 
 
 def extra_text_codes() -> set[str]:
@@ -41,14 +45,24 @@ def extra_text_codes() -> set[str]:
     )
 
 
-def client_search_text(
+def _words(text: str) -> set[str]:
+    """The words of a value, and the parts of words joined by punctuation («ёлочка», b7e1-guid,
+    buh@firm.ru give елочка; b7e1-guid, b7e1, guid; buh@firm.ru, buh, firm, ru)."""
+    words: set[str] = set()
+    for word in search_normalize(text).split():
+        words.add(word.strip(_EDGE_PUNCTUATION))
+        words.update(_PUNCTUATION.split(word))
+    return {word[:TOKEN_LENGTH] for word in words if word}
+
+
+def client_search_tokens(
     client: Client, *, key_numbers: list[str], text_codes: set[str] | None = None
-) -> str:
-    """The client's searchable values, normalised; `text_codes` (the codes of the text
-    additional fields) may be given when building many at once."""
+) -> set[str]:
+    """The client's search tokens; `text_codes` (the codes of the text additional fields) may be
+    given when indexing many clients at once."""
     if text_codes is None:
         text_codes = extra_text_codes()
-    parts = [
+    values = [
         client.company,
         client.contact,
         client.email,
@@ -57,12 +71,16 @@ def client_search_text(
         client.crm_id2,
         client.comment,
         client.phone,
-        *phone_search_forms(client.phone_e164),
         *(str(client.extra[code]) for code in sorted(text_codes & client.extra.keys())),
+        *key_numbers,
     ]
-    for number in key_numbers:
-        parts += [number, keycodes.compact(number)]
-    return "\n".join(normalized for part in parts if (normalized := search_normalize(part)))
+    tokens: set[str] = set()
+    for value in values:
+        tokens |= _words(value)
+    for form in phone_search_forms(client.phone_e164):
+        tokens.add(form)
+    tokens.update(keycodes.compact(number).lower() for number in key_numbers)
+    return tokens
 
 
 def _exact_match_ids(query: str) -> set[int]:
@@ -86,46 +104,38 @@ def _exact_match_ids(query: str) -> set[int]:
     return {client_id for lookup in lookups for client_id in lookup}
 
 
-def _contains(text: str) -> Q:
-    """Clients whose search text contains `text`; on SQLite through the trigram index, which
-    needs three characters at least."""
-    if connection.vendor == "sqlite" and len(text) >= TRIGRAM:
-        return Q(
-            pk__in=RawSQL(
-                "SELECT rowid FROM clients_client_fts WHERE clients_client_fts MATCH %s",
-                [fts_phrase(text)],
-            )
-        )
-    return Q(search_text__contains=text)
+def _starting_with(prefix: str) -> Q:
+    """Clients with a token that starts with `prefix`, as an index range scan on both
+    databases: PostgreSQL's LIKE 'x%' over a pattern-ops index, SQLite's binary order."""
+    if connection.vendor == "postgresql":
+        tokens = ClientSearchToken.objects.filter(token__startswith=prefix)
+    else:
+        tokens = ClientSearchToken.objects.filter(token__gte=prefix, token__lt=prefix + _AFTER_ALL)
+    return Q(pk__in=tokens.values("client_id"))
 
 
-def _terms(query: str) -> list[list[str]]:
-    """The query as terms that must all match; each term has alternative spellings."""
+def _terms(query: str) -> list[str]:
+    """The query as prefixes that must all match."""
     if looks_like_phone(query):
-        return [[digits_only(query)]]
-    words = search_normalize(query).split()
+        return [digits_only(query)]
     compact_key = keycodes.compact(query).lower()
-    if (
-        len(words) > 1
-        and keycodes.parse_code(compact_key, prefix_length=keycodes.PREFIX_LENGTH) is not None
-    ):
-        return [[compact_key]]
-    return [[word] for word in words]
+    if keycodes.parse_code(compact_key, prefix_length=keycodes.PREFIX_LENGTH) is not None:
+        return [compact_key]
+    words = (word.strip(_EDGE_PUNCTUATION) for word in search_normalize(query).split())
+    return [word[:TOKEN_LENGTH] for word in words if word]
 
 
 def client_search(*, query: str, queryset: QuerySet[Client] | None = None) -> QuerySet[Client]:
-    """Clients matching every term of the query, by company name; when the query is exactly a
-    key, an e-mail, an INN or a phone of some clients, those come first, annotated with
-    `search_rank` 0 against 1 for the others."""
+    """Clients every word of whose query starts a word of theirs, by company name; when the
+    query is exactly a key, an e-mail, an INN or a phone of some clients, those come first,
+    annotated with `search_rank` 0 against 1 for the others."""
     clients = Client.objects.all() if queryset is None else queryset
-    if not query.strip():
+    terms = _terms(query)
+    if not terms:
         return clients.order_by("company", "id")
     matches = Q()
-    for alternatives in _terms(query):
-        term = Q(pk__in=[])
-        for alternative in alternatives:
-            term |= _contains(alternative)
-        matches &= term
+    for term in terms:
+        matches &= _starting_with(term)
     exact_ids = _exact_match_ids(query)
     if not exact_ids:
         # Without a rank to sort by, the database can walk the company index and stop at the

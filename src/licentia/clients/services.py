@@ -12,11 +12,12 @@ from django.utils.translation import gettext as _
 from licentia.clients.models import (
     Client,
     ClientFieldDefinition,
+    ClientSearchToken,
     ClientSource,
     Distributor,
     ExtraFieldKind,
 )
-from licentia.clients.search import client_search_text
+from licentia.clients.search import client_search_tokens, extra_text_codes
 from licentia.core.audit import Actor, audit_record, snapshot
 from licentia.core.models import User
 from licentia.core.normalize import (
@@ -163,13 +164,36 @@ def client_clean(data: dict[str, Any], *, accept_invalid_inn: bool) -> dict[str,
     return cleaned
 
 
-def client_refresh_search_text(*, client: Client) -> None:
-    numbers = list(client.license_keys.values_list("number", flat=True))
-    client.search_text = client_search_text(client, key_numbers=numbers)
-    client.company_key = company_key(client.company)
-    Client.objects.filter(pk=client.pk).update(
-        search_text=client.search_text, company_key=client.company_key
+def client_reindex(
+    *, client: Client, key_numbers: list[str] | None = None, text_codes: set[str] | None = None
+) -> None:
+    """Rewrites the client's search tokens and duplicate key from its current values."""
+    if key_numbers is None:
+        key_numbers = list(client.license_keys.values_list("number", flat=True))
+    tokens = client_search_tokens(client, key_numbers=key_numbers, text_codes=text_codes)
+    ClientSearchToken.objects.filter(client=client).delete()
+    ClientSearchToken.objects.bulk_create(
+        ClientSearchToken(client=client, token=token) for token in sorted(tokens)
     )
+    client.company_key = company_key(client.company)
+    Client.objects.filter(pk=client.pk).update(company_key=client.company_key)
+
+
+def clients_reindex_extra_field(*, code: str) -> int:
+    """Re-indexes every client holding a value in the additional field, after its definition
+    changed (a text field is searched, others are not)."""
+    text_codes = extra_text_codes()
+    holders = Client.objects.filter(extra__has_key=code).prefetch_related("license_keys")
+    count = 0
+    for client in holders.iterator(chunk_size=1000):
+        with transaction.atomic():
+            client_reindex(
+                client=client,
+                key_numbers=[key.number for key in client.license_keys.all()],
+                text_codes=text_codes,
+            )
+        count += 1
+    return count
 
 
 def client_create(
@@ -187,9 +211,8 @@ def client_create(
     cleaned = client_clean({"company": "", **fields}, accept_invalid_inn=accept_invalid_inn)
     with transaction.atomic():
         client = Client(source=source, **cleaned)
-        client.search_text = client_search_text(client, key_numbers=[])
-        client.company_key = company_key(client.company)
         client.save()
+        client_reindex(client=client, key_numbers=[])
         audit_record(actor=actor, action="client.create", instance=client, after=snapshot(client))
     return client
 
@@ -207,7 +230,7 @@ def client_update(
         for name, value in cleaned.items():
             setattr(current, name, value)
         current.save()
-        client_refresh_search_text(client=current)
+        client_reindex(client=current)
         audit_record(
             actor=actor,
             action="client.update",

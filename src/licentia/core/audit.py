@@ -12,9 +12,9 @@ from django.http import HttpRequest
 from licentia.core.models import ActorKind, AuditEvent, User
 
 # Never copied into the log: hashes and encrypted secrets are not for reading, and derived
-# search columns only repeat the other fields.
+# columns only repeat the other fields.
 UNLOGGED_FIELDS = frozenset(
-    {"password", "signing_private_key_encrypted", "secret_hash", "search_text"}
+    {"password", "signing_private_key_encrypted", "secret_hash", "company_key"}
 )
 
 

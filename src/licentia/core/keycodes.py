@@ -82,6 +82,11 @@ def generate_key(prefix: str) -> str:
     return format_code(prefix, generate_body())
 
 
+def generate_coupon(prefix: str) -> str:
+    """A coupon code: the vendor's prefix and UPD, then the same four groups as a key."""
+    return format_code(prefix + COUPON_INFIX, generate_body())
+
+
 def compact(code: str) -> str:
     """Upper-case, without separators: the form in which typed codes are compared."""
     return _SEPARATORS.sub("", code).upper()

@@ -38,14 +38,14 @@ def normalize_phone(value: str) -> str:
 
 
 def phone_search_forms(e164: str) -> list[str]:
-    """The digit strings a manager may type for this number: 79127591059, 89127591059,
-    9127591059 for a Russian one."""
+    """The digit strings a manager may type for this number: for a Russian one 79127591059,
+    89127591059, 9127591059 and the local 7591059."""
     digits = _NON_DIGITS.sub("", e164)
     if not digits:
         return []
     forms = [digits]
     if digits.startswith("7") and len(digits) == 11:
-        forms += ["8" + digits[1:], digits[1:]]
+        forms += ["8" + digits[1:], digits[1:], digits[-7:]]
     return forms
 
 

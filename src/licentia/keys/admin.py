@@ -2,7 +2,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
+from licentia.clients.search import client_search
 from licentia.clients.services import client_update
 from licentia.core import keycodes
 from licentia.core.audit import Actor
-from licentia.core.normalize import search_normalize
 from licentia.keys.forms import KeyLineAddForm, LicenseKeyForm
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 from licentia.keys.selectors import (
@@ -117,10 +117,9 @@ class LicenseKeyAdmin(ModelAdmin):
         if not term:
             return queryset, False
         parsed = keycodes.parse_code(term, prefix_length=keycodes.PREFIX_LENGTH)
-        condition = Q(client__search_text__contains=search_normalize(term))
         if parsed is not None:
-            condition |= Q(number=keycodes.format_code(*parsed))
-        return queryset.filter(condition), False
+            return queryset.filter(number=keycodes.format_code(*parsed)), False
+        return queryset.filter(client__in=client_search(query=term).values("pk")), False
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Keys are generated from the client card, numbered by the service.

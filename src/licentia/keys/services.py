@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from licentia.catalog.models import Product
 from licentia.clients.models import Client
-from licentia.clients.services import client_refresh_search_text
+from licentia.clients.services import client_reindex
 from licentia.core import keycodes
 from licentia.core.audit import Actor, audit_record, snapshot
 from licentia.core.selectors import vendor_settings_get
@@ -25,7 +25,7 @@ def license_key_generate(*, client: Client, actor: Actor) -> LicenseKey:
         try:
             with transaction.atomic():
                 key = LicenseKey.objects.create(number=keycodes.generate_key(prefix), client=client)
-                client_refresh_search_text(client=client)
+                client_reindex(client=client)
                 audit_record(
                     actor=actor, action="license_key.create", instance=key, after=snapshot(key)
                 )
@@ -120,8 +120,8 @@ def key_rebind(*, key: LicenseKey, client: Client, actor: Actor) -> LicenseKey:
         before = snapshot(current)
         current.client = client
         current.save(update_fields=["client", "updated_at"])
-        client_refresh_search_text(client=previous)
-        client_refresh_search_text(client=client)
+        client_reindex(client=previous)
+        client_reindex(client=client)
         audit_record(
             actor=actor,
             action="license_key.rebind",
@@ -153,4 +153,4 @@ def key_delete(*, key: LicenseKey, actor: Actor) -> None:
             actor=actor, action="license_key.delete", instance=current, before=snapshot(current)
         )
         current.delete()
-        client_refresh_search_text(client=current.client)
+        client_reindex(client=current.client)
