@@ -167,15 +167,16 @@ def generate(count: int, rng: random.Random) -> list[tuple]:
 
 def load(rows: list, batch: int = 20_000) -> None:
     """Clients and keys through the ORM, tokens in bulk (COPY on PostgreSQL), with the token
-    index built once at the end: the index is the model's own."""
+    indexes (the model's own) built once at the end."""
     from django.db import connection, transaction
 
     from licentia.clients.models import Client, ClientSearchToken
     from licentia.keys.models import LicenseKey
 
-    token_index = ClientSearchToken._meta.indexes[0]
+    token_indexes = ClientSearchToken._meta.indexes
     with connection.schema_editor() as editor:
-        editor.remove_index(ClientSearchToken, token_index)
+        for index in token_indexes:
+            editor.remove_index(ClientSearchToken, index)
     for start in range(0, len(rows), batch):
         chunk = rows[start : start + batch]
         with transaction.atomic():
@@ -210,7 +211,8 @@ def load(rows: list, batch: int = 20_000) -> None:
                     batch_size=5000,
                 )
     with connection.schema_editor() as editor:
-        editor.add_index(ClientSearchToken, token_index)
+        for index in token_indexes:
+            editor.add_index(ClientSearchToken, index)
 
 
 def queries(rows: list, rng: random.Random, per_kind: int) -> dict[str, list[str]]:

@@ -15,19 +15,13 @@ from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from licentia.clients.models import Client, ClientFieldDefinition, ClientSearchToken
-from licentia.clients.services import client_reindex
+from licentia.clients.services import CLIENT_FIELDS, client_reindex
 from licentia.core.audit import Actor, audit_record, snapshot
 
-FILLABLE_FIELDS = (
-    "contact",
-    "phone",
-    "email",
-    "alert_email",
-    "crm_id1",
-    "crm_id2",
-    "manager",
-    "distributor",
-    "comment",
+# The company names the card and the language is a choice, never "empty"; the additional
+# fields are filled one by one, as "extra.<code>".
+FILLABLE_FIELDS = tuple(
+    name for name in CLIENT_FIELDS if name not in {"company", "language", "extra"}
 )
 EXTRA_FILL_PREFIX = "extra."
 

@@ -87,15 +87,26 @@ class ClientSearchToken(models.Model):
     """A normalised word of a client's searchable values (see licentia.clients.search); kept by
     the services, never edited."""
 
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="search_tokens")
+    client = models.ForeignKey(
+        Client, on_delete=models.CASCADE, related_name="search_tokens", db_index=False
+    )
     token = models.CharField(max_length=100)
 
     class Meta:
+        # Both read without touching the table: clients by token prefix, and whether one client
+        # has a token with a prefix. Pattern ops let PostgreSQL serve LIKE 'prefix%' whatever
+        # the database collation.
         indexes = [
-            # Pattern ops let PostgreSQL serve LIKE 'prefix%' whatever the database collation.
             models.Index(
-                fields=["token"], name="client_token_idx", opclasses=["varchar_pattern_ops"]
-            )
+                fields=["token", "client"],
+                name="client_token_idx",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+            ),
+            models.Index(
+                fields=["client", "token"],
+                name="client_token_by_client_idx",
+                opclasses=["int8_ops", "varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self) -> str:

@@ -31,6 +31,8 @@ from licentia.keys.models import LicenseKey
 EXACT = 0
 PARTIAL = 1
 TOKEN_LENGTH = ClientSearchToken._meta.get_field("token").max_length or 100
+# A word matching at most this many tokens is resolved to client ids first.
+FEW_MATCHES = 2000
 _PUNCTUATION = re.compile(r"[\W_]+")
 _EDGE_PUNCTUATION = "\"'«»“”„()[]{}.,;:!?"
 # Above every character, so that [term, term + this) holds exactly the strings starting with term.
@@ -104,14 +106,25 @@ def _exact_match_ids(query: str) -> set[int]:
     return {client_id for lookup in lookups for client_id in lookup}
 
 
-def _starting_with(prefix: str) -> Q:
-    """Clients with a token that starts with `prefix`, as an index range scan on both
-    databases: PostgreSQL's LIKE 'x%' over a pattern-ops index, SQLite's binary order."""
+def _tokens_starting_with(prefix: str) -> QuerySet[ClientSearchToken]:
+    """An index range scan on both databases: PostgreSQL's LIKE 'x%' over a pattern-ops index,
+    SQLite's binary order."""
     if connection.vendor == "postgresql":
-        tokens = ClientSearchToken.objects.filter(token__startswith=prefix)
-    else:
-        tokens = ClientSearchToken.objects.filter(token__gte=prefix, token__lt=prefix + _AFTER_ALL)
-    return Q(pk__in=tokens.values("client_id"))
+        return ClientSearchToken.objects.filter(token__startswith=prefix)
+    return ClientSearchToken.objects.filter(token__gte=prefix, token__lt=prefix + _AFTER_ALL)
+
+
+def _starting_with(prefix: str) -> Q:
+    return Q(pk__in=_tokens_starting_with(prefix).values("client_id"))
+
+
+def _few_ids_starting_with(prefix: str) -> set[int] | None:
+    """The ids of the clients with a token starting with `prefix` when there are few of them
+    (None when there are many): read from the index alone, stopping early."""
+    rows = list(
+        _tokens_starting_with(prefix).values_list("client_id", flat=True)[: FEW_MATCHES + 1]
+    )
+    return set(rows) if len(rows) <= FEW_MATCHES else None
 
 
 def _terms(query: str) -> list[str]:
@@ -133,10 +146,22 @@ def client_search(*, query: str, queryset: QuerySet[Client] | None = None) -> Qu
     terms = _terms(query)
     if not terms:
         return clients.order_by("company", "id")
+    # A word with few matches gives their ids at once, and the page is those clients sorted;
+    # only words matching many clients are left to the database to check row by row, which
+    # it then does quickly, walking the company index, as matches are dense.
     matches = Q()
+    few: set[int] | None = None
     for term in terms:
-        matches &= _starting_with(term)
+        ids = _few_ids_starting_with(term)
+        if ids is None:
+            matches &= _starting_with(term)
+        else:
+            few = ids if few is None else few & ids
     exact_ids = _exact_match_ids(query)
+    if few is not None:
+        if not few and not exact_ids:
+            return clients.none()
+        matches &= Q(pk__in=few)
     if not exact_ids:
         # Without a rank to sort by, the database can walk the company index and stop at the
         # first page, which keeps a common word fast in a large directory.
