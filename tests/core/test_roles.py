@@ -2,6 +2,8 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
+from licentia.catalog.models import Feature, Product
+from licentia.core.audit import Actor
 from licentia.core.models import VendorSettings
 from licentia.core.roles import (
     FULL_ACCESS,
@@ -11,6 +13,8 @@ from licentia.core.roles import (
     SALES,
     SUPPORT,
 )
+from licentia.keys.services import license_key_generate
+from tests.factories import DistributorFactory, make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +111,38 @@ def test_a_read_only_user_cannot_add_users(client, read_only_user) -> None:
     listing = client.get(reverse("admin:core_user_changelist")).content.decode()
     assert read_only_user.username in listing
     assert reverse("admin:core_user_add") not in listing
+
+
+def test_a_read_only_user_opens_every_list_and_card_and_can_change_none(
+    client, read_only_user
+) -> None:
+    holder = make_client()
+    key = license_key_generate(client=holder, actor=Actor.system("tests"))
+    feature = Feature.objects.create(id=1, name_ru="Основная")
+    product = Product.objects.create(id=1, name_ru="Базовая")
+    distributor = DistributorFactory()
+    client.force_login(read_only_user)
+    cards = {
+        "clients_client": holder.pk,
+        "keys_licensekey": key.pk,
+        "catalog_feature": feature.pk,
+        "catalog_product": product.pk,
+        "clients_distributor": distributor.pk,
+    }
+
+    for name, pk in cards.items():
+        assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200, name
+        card = client.get(reverse(f"admin:{name}_change", args=[pk]))
+        assert card.status_code == 200, name
+        assert 'name="_save"' not in card.content.decode(), name
+        assert (
+            client.post(reverse(f"admin:{name}_delete", args=[pk]), {"post": "yes"}).status_code
+            == 403
+        )
+
+    refused = client.post(
+        reverse("admin:keys_licensekey_detail_add_line", args=[key.pk]),
+        {"product": product.pk, "multiplier": 1},
+    )
+    assert refused.status_code == 403
+    assert not key.lines.exists()

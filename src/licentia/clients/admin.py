@@ -82,15 +82,25 @@ class ClientAdmin(ModelAdmin):
     actions_list = ["list_duplicates"]
     actions_row = ["row_keys", "row_delete"]
     actions_detail = ["detail_generate_key", "detail_keys"]
-    readonly_fields = ("license_keys_display", "source", "created_at", "updated_at")
+    readonly_fields = (
+        "license_keys_display",
+        "extra_display",
+        "source",
+        "created_at",
+        "updated_at",
+    )
 
     def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> Any:
-        extra_names = [
-            EXTRA_PREFIX + code
-            for code in ClientFieldDefinition.objects.filter(archived=False).values_list(
-                "code", flat=True
-            )
-        ]
+        read_only = obj is not None and not self.has_change_permission(request, obj)
+        if read_only:
+            extra_names = ["extra_display"]
+        else:
+            extra_names = [
+                EXTRA_PREFIX + code
+                for code in ClientFieldDefinition.objects.filter(archived=False).values_list(
+                    "code", flat=True
+                )
+            ]
         fieldsets: list[tuple[Any, dict[str, Any]]] = [
             (
                 None,
@@ -102,7 +112,7 @@ class ClientAdmin(ModelAdmin):
                         "email",
                         "alert_email",
                         ("crm_id1", "crm_id2"),
-                        "accept_invalid_inn",
+                        *(() if read_only else ("accept_invalid_inn",)),
                         "manager",
                         "distributor",
                         "comment",
@@ -126,7 +136,7 @@ class ClientAdmin(ModelAdmin):
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         # The additional fields are added by ClientForm itself, not declared on the model.
-        kwargs["fields"] = None
+        kwargs["fields"] = ClientForm.Meta.fields
         return super().get_form(request, obj, change, **kwargs)
 
     def get_list_display(self, request: HttpRequest) -> Any:
@@ -158,6 +168,15 @@ class ClientAdmin(ModelAdmin):
             for key in obj.license_keys.all()
         ]
         return format_html_join(mark_safe("<br>"), "{}", ((link,) for link in links)) or "—"
+
+    @admin.display(description=_("Additional fields"))
+    def extra_display(self, obj: Client) -> str:
+        rows = [
+            (extra_field_label(definition), obj.extra[definition.code])
+            for definition in ClientFieldDefinition.objects.filter(archived=False)
+            if definition.code in obj.extra
+        ]
+        return format_html_join(mark_safe("<br>"), "{}: {}", rows) or "—"
 
     @admin.display(description=_("comment"))
     def short_comment(self, obj: Client) -> str:
