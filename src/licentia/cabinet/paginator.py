@@ -1,9 +1,10 @@
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-# Beyond this many results a list says "10000+" instead of counting: counting every match of a
-# common word in a million clients costs more than the page itself, and nobody pages that far.
-COUNT_LIMIT = 10_000
+# Lists count at most this many results (one more means "more than that"): counting every match
+# of a common word in a million clients costs more than the page itself, and nobody pages on
+# through thousands; they type another word.
+COUNT_LIMIT = 2000
 
 
 class CappedCountPaginator(Paginator):

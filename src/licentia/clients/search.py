@@ -14,8 +14,10 @@ from contextlib import suppress
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 
+from licentia.cabinet.paginator import COUNT_LIMIT
 from licentia.clients.models import Client, ClientFieldDefinition, ClientSearchToken, ExtraFieldKind
 from licentia.core import keycodes
 from licentia.core.normalize import (
@@ -31,8 +33,6 @@ from licentia.keys.models import LicenseKey
 EXACT = 0
 PARTIAL = 1
 TOKEN_LENGTH = ClientSearchToken._meta.get_field("token").max_length or 100
-# A word matching at most this many tokens is resolved to client ids first.
-FEW_MATCHES = 2000
 _PUNCTUATION = re.compile(r"[\W_]+")
 _EDGE_PUNCTUATION = "\"'«»“”„()[]{}.,;:!?"
 # Above every character, so that [term, term + this) holds exactly the strings starting with term.
@@ -114,17 +114,22 @@ def _tokens_starting_with(prefix: str) -> QuerySet[ClientSearchToken]:
     return ClientSearchToken.objects.filter(token__gte=prefix, token__lt=prefix + _AFTER_ALL)
 
 
-def _starting_with(prefix: str) -> Q:
-    return Q(pk__in=_tokens_starting_with(prefix).values("client_id"))
+def _matching(prefixes: list[str]) -> QuerySet:
+    """The ids of the clients with a token starting with each prefix, newest first, read from
+    the token indexes alone: the clients matching the first word, each checked for the rest."""
+    matching = _tokens_starting_with(prefixes[0])
+    for prefix in prefixes[1:]:
+        matching = matching.filter(
+            Exists(_tokens_starting_with(prefix).filter(client_id=OuterRef("client_id")))
+        )
+    return matching.values_list("client_id", flat=True).distinct().order_by("-client_id")
 
 
-def _few_ids_starting_with(prefix: str) -> set[int] | None:
-    """The ids of the clients with a token starting with `prefix` when there are few of them
-    (None when there are many): read from the index alone, stopping early."""
-    rows = list(
-        _tokens_starting_with(prefix).values_list("client_id", flat=True)[: FEW_MATCHES + 1]
-    )
-    return set(rows) if len(rows) <= FEW_MATCHES else None
+def _id_among(ids: list[int]) -> Q:
+    if connection.vendor == "postgresql":
+        # One array parameter instead of thousands of placeholders to build and to plan.
+        return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [ids]))
+    return Q(pk__in=ids)
 
 
 def _terms(query: str) -> list[str]:
@@ -139,33 +144,24 @@ def _terms(query: str) -> list[str]:
 
 
 def client_search(*, query: str, queryset: QuerySet[Client] | None = None) -> QuerySet[Client]:
-    """Clients every word of whose query starts a word of theirs, by company name; when the
-    query is exactly a key, an e-mail, an INN or a phone of some clients, those come first,
-    annotated with `search_rank` 0 against 1 for the others."""
+    """Clients every word of whose query starts a word of theirs, by company name (when more
+    than COUNT_LIMIT match, the newest COUNT_LIMIT + 1 of them, newest first); when the query
+    is exactly a key, an e-mail, an INN or a phone of some clients, those come first, annotated
+    with `search_rank` 0 against 1 for the others."""
     clients = Client.objects.all() if queryset is None else queryset
     terms = _terms(query)
     if not terms:
         return clients.order_by("company", "id")
-    # A word with few matches gives their ids at once, and the page is those clients sorted;
-    # only words matching many clients are left to the database to check row by row, which
-    # it then does quickly, walking the company index, as matches are dense.
-    matches = Q()
-    few: set[int] | None = None
-    for term in terms:
-        ids = _few_ids_starting_with(term)
-        if ids is None:
-            matches &= _starting_with(term)
-        else:
-            few = ids if few is None else few & ids
+    # When few clients match, the page is those clients by company. When many do, it is the
+    # newest of them: sorting thousands by company costs a read of each, and walking the
+    # company index instead is slow exactly when the words go with the start of the name
+    # (ООО, ИП) that the index is sorted by. Either way the database stops early.
+    ids = list(_matching(terms)[: COUNT_LIMIT + 1])
     exact_ids = _exact_match_ids(query)
-    if few is not None:
-        if not few and not exact_ids:
-            return clients.none()
-        matches &= Q(pk__in=few)
+    matches = _id_among(ids)
+    order = ("company", "id") if len(ids) <= COUNT_LIMIT else ("-id",)
     if not exact_ids:
-        # Without a rank to sort by, the database can walk the company index and stop at the
-        # first page, which keeps a common word fast in a large directory.
-        return clients.filter(matches).order_by("company", "id")
+        return clients.filter(matches).order_by(*order)
     ranked = clients.filter(matches | Q(pk__in=exact_ids)).annotate(
         search_rank=Case(
             When(pk__in=exact_ids, then=Value(EXACT)),
@@ -173,4 +169,4 @@ def client_search(*, query: str, queryset: QuerySet[Client] | None = None) -> Qu
             output_field=IntegerField(),
         )
     )
-    return ranked.order_by("search_rank", "company", "id")
+    return ranked.order_by("search_rank", *order)
