@@ -114,3 +114,12 @@ def test_values_become_searchable_when_their_field_becomes_text(manager_client) 
     )
 
     assert found("тверь") == ["Тверской"]
+
+
+def test_when_many_match_the_newest_come_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("licentia.clients.search.COUNT_LIMIT", 2)
+    for name in ("Альфа Медведь", "Бета Медведь", "Гамма Медведь", "Дельта Медведь"):
+        make_client(company=name)
+
+    assert found("медведь")[:3] == ["Дельта Медведь", "Гамма Медведь", "Бета Медведь"]
+    assert found("альфа медведь") == ["Альфа Медведь"]

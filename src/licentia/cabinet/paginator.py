@@ -1,13 +1,13 @@
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-# Lists count at most this many results (one more means "more than that"): counting every match
-# of a common word in a million clients costs more than the page itself, and nobody pages on
-# through thousands; they type another word.
+# Lists show at most this many results: counting every match of a common word in a million
+# clients costs more than the page itself, and nobody pages on through thousands; they type
+# another word.
 COUNT_LIMIT = 2000
 
 
 class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
-        return self.object_list[: COUNT_LIMIT + 1].count()  # type: ignore[attr-defined]
+        return self.object_list[:COUNT_LIMIT].count()  # type: ignore[attr-defined]

@@ -74,7 +74,8 @@ class ClientAdmin(ModelAdmin):
     list_select_related = ("distributor", "manager")
     search_fields = ("company",)  # shows the search box; the search itself is client_search
     search_help_text = _(
-        "Company, contact, phone in any format, e-mail, comment, CRM IDs, license key"
+        "Company, contact, phone in any format, e-mail, comment, CRM IDs, license key. "
+        "When more than 2000 clients match, the newest 2000 are shown."
     )
     paginator = CappedCountPaginator
     show_full_result_count = False
