@@ -13,8 +13,8 @@ import re
 from contextlib import suppress
 
 from django.core.exceptions import ValidationError
-from django.db import connection
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
 from licentia.cabinet.paginator import COUNT_LIMIT
@@ -114,15 +114,44 @@ def _tokens_starting_with(prefix: str) -> QuerySet[ClientSearchToken]:
     return ClientSearchToken.objects.filter(token__gte=prefix, token__lt=prefix + _AFTER_ALL)
 
 
-def _matching(prefixes: list[str]) -> QuerySet:
-    """The ids of the clients with a token starting with each prefix, newest first, read from
-    the token indexes alone: the clients matching the first word, each checked for the rest."""
-    matching = _tokens_starting_with(prefixes[0])
+def _few_ids_starting_with(prefix: str) -> set[int] | None:
+    """The ids of the clients with a token starting with `prefix` when there are at most
+    COUNT_LIMIT of them, else None: a range of the token index, read no further than needed."""
+    rows = _tokens_starting_with(prefix).values_list("client_id", flat=True)[: COUNT_LIMIT + 1]
+    if connection.vendor != "postgresql":
+        found = list(rows)
+    else:
+        # A prefix is a range of the token index, and reading at most COUNT_LIMIT + 1 entries
+        # of it is never slow. PostgreSQL's guess of how common a long prefix is can be far
+        # too high, and then it scans the whole table hoping to stop early.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            found = list(rows)
+    return set(found) if len(found) <= COUNT_LIMIT else None
+
+
+def _matching_ids(prefixes: list[str]) -> list[int]:
+    """The ids of the clients with a token starting with each prefix: all of them when there
+    are at most COUNT_LIMIT, else the newest COUNT_LIMIT + 1. Read from the token indexes."""
+    found = {prefix: _few_ids_starting_with(prefix) for prefix in prefixes}
+    few = [ids for ids in found.values() if ids is not None]
+    if few:
+        candidates = set.intersection(*few)
+        for prefix, ids in found.items():
+            if candidates and ids is None:
+                candidates &= set(
+                    _tokens_starting_with(prefix)
+                    .filter(client_id__in=candidates)
+                    .values_list("client_id", flat=True)
+                )
+        return list(candidates)
+    # Every word is common: the database intersects them whole, then keeps the newest.
+    matching = _tokens_starting_with(prefixes[0]).values("client_id")
+    if len(prefixes) == 1:
+        matching = matching.distinct()
     for prefix in prefixes[1:]:
-        matching = matching.filter(
-            Exists(_tokens_starting_with(prefix).filter(client_id=OuterRef("client_id")))
-        )
-    return matching.values_list("client_id", flat=True).distinct().order_by("-client_id")
+        matching = matching.intersection(_tokens_starting_with(prefix).values("client_id"))
+    return [row["client_id"] for row in matching.order_by("-client_id")[: COUNT_LIMIT + 1]]
 
 
 def _id_among(ids: list[int]) -> Q:
@@ -155,14 +184,15 @@ def client_search(*, query: str, queryset: QuerySet[Client] | None = None) -> Qu
     # When few clients match, the page is those clients by company. When many do, it is the
     # newest of them: sorting thousands by company costs a read of each, and walking the
     # company index instead is slow exactly when the words go with the start of the name
-    # (ООО, ИП) that the index is sorted by. Either way the database stops early.
-    ids = list(_matching(terms)[: COUNT_LIMIT + 1])
+    # (ООО, ИП) that the index is sorted by.
+    ids = _matching_ids(terms)
     exact_ids = _exact_match_ids(query)
-    matches = _id_among(ids)
     order = ("company", "id") if len(ids) <= COUNT_LIMIT else ("-id",)
+    # One list of ids: an OR of two conditions would make the database scan the table.
+    matches = _id_among([*exact_ids, *(set(ids) - exact_ids)])
     if not exact_ids:
         return clients.filter(matches).order_by(*order)
-    ranked = clients.filter(matches | Q(pk__in=exact_ids)).annotate(
+    ranked = clients.filter(matches).annotate(
         search_rank=Case(
             When(pk__in=exact_ids, then=Value(EXACT)),
             default=Value(PARTIAL),
