@@ -103,7 +103,8 @@ def _exact_match_ids(query: str) -> set[int]:
         with suppress(ValidationError):
             phone = normalize_phone(text)
             lookups.append(Client.objects.filter(phone_e164=phone).values_list("pk", flat=True))
-    return {client_id for lookup in lookups for client_id in lookup}
+    # No ordering: with the model's default one, SQLite walks the company index instead.
+    return {client_id for lookup in lookups for client_id in lookup.order_by()}
 
 
 def _tokens_starting_with(prefix: str) -> QuerySet[ClientSearchToken]:
