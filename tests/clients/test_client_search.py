@@ -123,3 +123,11 @@ def test_when_many_match_the_newest_come_first(monkeypatch: pytest.MonkeyPatch) 
 
     assert found("медведь")[:3] == ["Дельта Медведь", "Гамма Медведь", "Бета Медведь"]
     assert found("альфа медведь") == ["Альфа Медведь"]
+
+
+def test_a_query_with_a_nul_character_is_searched_without_it(manager_client) -> None:
+    make_client(company="Нулевой")
+
+    assert found("нуле\x00вой") == ["Нулевой"]
+    response = manager_client.get(reverse("admin:clients_client_changelist"), {"q": "нул\x00"})
+    assert [client.company for client in response.context["cl"].result_list] == ["Нулевой"]

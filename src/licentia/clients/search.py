@@ -179,6 +179,8 @@ def client_search(*, query: str, queryset: QuerySet[Client] | None = None) -> Qu
     is exactly a key, an e-mail, an INN or a phone of some clients, those come first, annotated
     with `search_rank` 0 against 1 for the others."""
     clients = Client.objects.all() if queryset is None else queryset
+    # A NUL character is no text anyone types, and PostgreSQL refuses it in any query.
+    query = query.replace("\x00", "")
     terms = _terms(query)
     if not terms:
         return clients.order_by("company", "id")
