@@ -1,5 +1,8 @@
+from typing import Any
+
 import factory
 
+from licentia.catalog.models import Feature, Product, ProductFeature
 from licentia.clients.models import Client, Distributor
 from licentia.clients.services import client_create
 from licentia.core.audit import Actor
@@ -38,3 +41,22 @@ def make_client(**fields: object) -> Client:
     """A client created as a manager creates one, through the service."""
     defaults: dict[str, object] = {"company": "ООО Ромашка", "contact": "Иван Петров"}
     return client_create(actor=Actor.system("tests"), **{**defaults, **fields})
+
+
+def make_product(product_id: int, *lines: tuple[Any, ...], **fields: object) -> Product:
+    """A product with feature lines (feature id, type, count, multiplier allowed[, extra
+    fields of the line]); features are created as needed."""
+    made = Product.objects.create(id=product_id, name_ru=f"Продукт {product_id}", **fields)
+    for feature_id, kind, count, multiplier_allowed, *extra in lines:
+        feature, _created = Feature.objects.get_or_create(
+            id=feature_id, defaults={"name_ru": f"Фича {feature_id}"}
+        )
+        ProductFeature.objects.create(
+            product=made,
+            feature=feature,
+            license_type=kind,
+            count=count,
+            multiplier_allowed=multiplier_allowed,
+            **(extra[0] if extra else {}),
+        )
+    return made

@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "licentia.clients",
     "licentia.catalog",
     "licentia.keys",
+    "licentia.licensing",
+    "licentia.api",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -194,6 +196,9 @@ def email_from_env() -> dict:
 
 globals().update(email_from_env())
 EMAIL_TIMEOUT = 20
+# Trial registrations accepted per IP address and hour.
+LICENTIA_TRIAL_RATE_LIMIT = int(os.environ.get("LICENTIA_TRIAL_RATE_LIMIT", "20"))
+
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "licentia@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

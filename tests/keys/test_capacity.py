@@ -3,32 +3,17 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from licentia.catalog.models import Feature, LicenseType, Product, ProductFeature, TrialCounting
+from licentia.catalog.models import LicenseType, TrialCounting
 from licentia.core.audit import Actor
 from licentia.keys.models import LineState
 from licentia.keys.selectors import KeyState, key_capacity, key_state, line_sentence
 from licentia.keys.services import key_line_add, key_line_end, key_set_blocked, license_key_generate
 from tests.factories import make_client
+from tests.factories import make_product as product
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("tests")
 NOW = timezone.now()
-
-
-def product(product_id: int, *lines: tuple[int, str, int, bool], **fields: object) -> Product:
-    made = Product.objects.create(id=product_id, name_ru=f"Продукт {product_id}", **fields)
-    for feature_id, kind, count, multiplier_allowed in lines:
-        feature, _created = Feature.objects.get_or_create(
-            id=feature_id, defaults={"name_ru": f"Фича {feature_id}"}
-        )
-        ProductFeature.objects.create(
-            product=made,
-            feature=feature,
-            license_type=kind,
-            count=count,
-            multiplier_allowed=multiplier_allowed,
-        )
-    return made
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
+import functools
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
 
 from licentia.core.models import VendorSettings
 from licentia.core.services import vendor_settings_ensure
@@ -9,9 +12,19 @@ def vendor_settings_get() -> VendorSettings:
     return vendor_settings_ensure()
 
 
-def vendor_signing_key() -> Ed25519PrivateKey:
-    current = vendor_settings_get()
-    return load_private_key(
-        public_key_b64=current.signing_public_key,
-        encrypted=current.signing_private_key_encrypted,
+def vendor_signing_key(current: VendorSettings | None = None) -> Ed25519PrivateKey:
+    current = current or vendor_settings_get()
+    return _decrypted_key(
+        current.signing_public_key,
+        current.signing_private_key_encrypted,
+        (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS),
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _decrypted_key(
+    public_key_b64: str, encrypted: str, secrets: tuple[str, ...]
+) -> Ed25519PrivateKey:
+    # Decrypting costs a key derivation on every call; cached by the stored form and the
+    # secrets, so a new key pair or a changed SECRET_KEY is picked up at once.
+    return load_private_key(public_key_b64=public_key_b64, encrypted=encrypted)

@@ -57,6 +57,7 @@ class KeyLine(models.Model):
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     # Usage-counted trials: distinct days with a capture, recorded by the licensing protocol.
     used_days = models.PositiveIntegerField(_("days of use"), default=0)
+    last_used_on = models.DateField(_("last day of use"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -29,10 +29,11 @@ def line_is_live(line: KeyLine, *, at: datetime | None = None) -> bool:
     if line.expires_at is not None and line.expires_at <= moment:
         return False
     product = line.product
-    return not (
-        line.is_trial
-        and product.trial_counting == TrialCounting.USAGE
-        and line.used_days >= product.trial_days
+    if not line.is_trial or product.trial_counting != TrialCounting.USAGE:
+        return True
+    # The day that used the last trial day up is still a day of use.
+    return line.used_days < product.trial_days or (
+        line.used_days == product.trial_days and line.last_used_on == timezone.localdate(moment)
     )
 
 

@@ -14,6 +14,7 @@ from licentia.core import keycodes
 from licentia.core.audit import Actor, audit_record, snapshot
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey, LineState
+from licentia.licensing.models import EndReason
 
 GENERATION_ATTEMPTS = 5
 
@@ -100,6 +101,11 @@ def key_set_blocked(*, key: LicenseKey, blocked: bool, actor: Actor) -> LicenseK
         before = snapshot(current)
         current.blocked = blocked
         current.save(update_fields=["blocked", "updated_at"])
+        if blocked:
+            # A blocked key holds no seat: its sessions and bindings end now, not at the sweep.
+            current.sessions.filter(ended_at__isnull=True).update(
+                ended_at=timezone.now(), end_reason=EndReason.KEY_BLOCKED
+            )
         audit_record(
             actor=actor,
             action="license_key.block" if blocked else "license_key.unblock",

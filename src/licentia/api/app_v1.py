@@ -1,0 +1,298 @@
+"""The protocol a protected application speaks: /api/app/v1/ (DOMAIN.md §2, §4)."""
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Status
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as RequestValidationError
+
+from licentia.api import schemas
+from licentia.core.audit import client_ip
+from licentia.core.selectors import vendor_settings_get
+from licentia.core.signing import public_key_pem
+from licentia.keys.selectors import line_is_live, line_sentence
+from licentia.licensing.certificates import LICENSE_DOMAIN, certificate_issue
+from licentia.licensing.models import Session
+from licentia.licensing.refusals import Refusal, invalid
+from licentia.licensing.selectors import KeyLicense, key_find, key_license, key_usage
+from licentia.licensing.services import (
+    Unit,
+    rate_limit_hit,
+    session_capture,
+    session_heartbeat,
+    session_release,
+    tokens_consume,
+    trial_register,
+)
+
+api = NinjaAPI(
+    title="Licentia application protocol",
+    version="1",
+    urls_namespace="app-v1",
+    description=(
+        "What a protected application calls: trial registration, license information, "
+        "capture / heartbeat / release of seats, token consumption and the public key that "
+        "verifies offline certificates. Every refusal is JSON `{code, message}` with the codes "
+        "of the domain (2008 no free seat, 2009 unknown key, 2011 expired, 2022, 2026 malformed "
+        "key, 2051, 2060 blocked, 2061, 2062 unknown session, 2063 not enough tokens, 4220 "
+        "invalid request with field errors, 4290 rate limited)."
+    ),
+)
+
+REFUSALS: dict[int | frozenset[int], Any] = {frozenset({403, 404, 409, 422, 429}): schemas.Refusal}
+
+
+def _speak(language: str | None) -> None:
+    """Answers, refusals included, in the language the request asks for (else
+    Accept-Language, which the locale middleware has applied)."""
+    if language:
+        translation.activate(language)
+
+
+def _refusal_response(request: HttpRequest, refusal: Refusal) -> HttpResponse:
+    response = api.create_response(request, refusal.body(), status=refusal.status)
+    if "retry_after" in refusal.extra:
+        response["Retry-After"] = str(refusal.extra["retry_after"])
+    return response
+
+
+@api.exception_handler(Refusal)
+def on_refusal(request: HttpRequest, exc: Refusal) -> HttpResponse:
+    return _refusal_response(request, exc)
+
+
+@api.exception_handler(RequestValidationError)
+def on_invalid_request(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
+        errors.setdefault(".".join(location) or "body", []).append(str(error.get("msg", "")))
+    return _refusal_response(request, invalid(errors))
+
+
+@api.exception_handler(DjangoValidationError)
+def on_invalid_data(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"body": exc.messages}
+    return _refusal_response(request, invalid(errors))
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    # Ninja raises 400 for a body that is not JSON: to the application it is an invalid request.
+    if exc.status_code == 400:
+        return _refusal_response(request, invalid({"body": [_("The body is not valid JSON.")]}))
+    return api.create_response(
+        request, {"code": exc.status_code, "message": str(exc)}, status=exc.status_code
+    )
+
+
+def _products(license_: KeyLicense, moment: datetime) -> list[dict[str, Any]]:
+    products = []
+    for line in license_.lines:
+        if line_is_live(line, at=moment):
+            state = "active"
+        elif line.state != "active":
+            state = line.state
+        elif line.starts_at > moment:
+            state = "pending"
+        else:
+            state = "expired"
+        products.append(
+            {
+                "id": line.product_id,
+                "name": line.product.name,
+                "trial": line.is_trial,
+                "state": state,
+                "status": line_sentence(line, at=moment),
+                "starts_at": line.starts_at,
+                "expires_at": line.expires_at,
+                "multiplier": line.multiplier,
+                "features": [
+                    {
+                        "id": feature_line.feature_id,
+                        "name": feature_line.feature.name,
+                        "type": feature_line.license_type,
+                        "count": feature_line.count
+                        * (line.multiplier if feature_line.multiplier_allowed else 1),
+                    }
+                    for feature_line in line.product.lines.all()
+                ],
+            }
+        )
+    return products
+
+
+def _license_body(
+    license_: KeyLicense,
+    *,
+    moment: datetime,
+    fingerprint: dict[str, str] | None,
+    nonce: str | None,
+) -> dict[str, Any]:
+    client = license_.key.client
+    return {
+        "key": license_.key.number,
+        "blocked": license_.key.blocked,
+        "client": {
+            "company": client.company,
+            "contact": client.contact,
+            "email": client.email,
+            "phone": client.phone,
+            "language": client.language,
+        },
+        "products": _products(license_, moment),
+        "summary": [
+            {
+                "feature_id": row.feature_id,
+                "feature_name": row.feature_name,
+                "type": row.license_type,
+                "total": row.total,
+                "occupied": row.occupied,
+                "free": row.free,
+            }
+            for row in key_usage(license_, moment)
+        ],
+        "certificate": certificate_issue(
+            license_, moment=moment, fingerprint=fingerprint, nonce=nonce
+        ),
+    }
+
+
+@api.post(
+    "/trial",
+    response={201: schemas.TrialOut, 200: schemas.TrialOut, **REFUSALS},
+    summary="Register a trial through the questionnaire",
+)
+def trial(request: HttpRequest, payload: schemas.TrialIn) -> Status:
+    _speak(payload.language)
+    ip = client_ip(request)
+    rate_limit_hit(
+        scope="trial",
+        caller=ip or "unknown",
+        limit=settings.LICENTIA_TRIAL_RATE_LIMIT,
+        window_seconds=3600,
+    )
+    moment = timezone.now()
+    outcome = trial_register(
+        product_id=payload.product_id,
+        questionnaire={
+            "company": payload.company,
+            "contact": payload.contact,
+            "email": payload.email,
+            "phone": payload.phone,
+            "inn": payload.inn,
+        },
+        unit=Unit(user=payload.user, host=payload.host, database=payload.database),
+        fingerprint=payload.fingerprint,
+        app_version=payload.app_version,
+        language=payload.language or translation.get_language() or "ru",
+        ip=ip,
+        at=moment,
+    )
+    license_ = key_license(outcome.key, moment)
+    body = _license_body(
+        license_, moment=moment, fingerprint=payload.fingerprint, nonce=payload.nonce
+    )
+    granted = outcome.line is not None
+    return Status(201 if granted else 200, {**body, "trial_granted": granted})
+
+
+@api.post("/license", response={200: schemas.LicenseOut, **REFUSALS}, summary="License information")
+def license_info(request: HttpRequest, payload: schemas.LicenseIn) -> dict[str, Any]:
+    _speak(payload.language)
+    moment = timezone.now()
+    key = key_find(payload.key)
+    return _license_body(
+        key_license(key, moment),
+        moment=moment,
+        fingerprint=payload.fingerprint,
+        nonce=payload.nonce,
+    )
+
+
+def _session_body(session: Session, license_: KeyLicense, nonce: str | None) -> dict[str, Any]:
+    return {
+        "session_id": session.public_id,
+        "type": session.license_type,
+        "binding": session.binding,
+        "lease_seconds": vendor_settings_get().lease_seconds,
+        "lease_expires_at": session.lease_expires_at,
+        "certificate": certificate_issue(
+            license_,
+            moment=session.last_heartbeat_at,
+            fingerprint=session.fingerprint or None,
+            nonce=nonce,
+        ),
+    }
+
+
+@api.post("/capture", response={200: schemas.CaptureOut, **REFUSALS}, summary="Capture a seat")
+def capture(request: HttpRequest, payload: schemas.CaptureIn) -> dict[str, Any]:
+    _speak(payload.language)
+    granted = session_capture(
+        key_number=payload.key,
+        feature_id=payload.feature_id,
+        unit=Unit(
+            user=payload.user,
+            host=payload.host,
+            database=payload.database,
+            process_id=payload.process_id,
+        ),
+        fingerprint=payload.fingerprint,
+        app_version=payload.app_version,
+        ip=client_ip(request),
+    )
+    return _session_body(granted.session, granted.license, payload.nonce)
+
+
+@api.post(
+    "/heartbeat", response={200: schemas.HeartbeatOut, **REFUSALS}, summary="Extend the lease"
+)
+def heartbeat(request: HttpRequest, payload: schemas.HeartbeatIn) -> dict[str, Any]:
+    _speak(payload.language)
+    granted = session_heartbeat(session_id=payload.session_id)
+    return _session_body(granted.session, granted.license, payload.nonce)
+
+
+@api.post("/release", response={200: schemas.ReleaseOut, **REFUSALS}, summary="Release a seat")
+def release(request: HttpRequest, payload: schemas.ReleaseIn) -> dict[str, Any]:
+    _speak(payload.language)
+    session = session_release(session_id=payload.session_id)
+    return {
+        "session_id": session.public_id,
+        "released_at": session.released_at,
+        "ended_at": session.ended_at,
+        "bound": session.ended_at is None,
+    }
+
+
+@api.post(
+    "/tokens/consume", response={200: schemas.TokensOut, **REFUSALS}, summary="Consume tokens"
+)
+def tokens(request: HttpRequest, payload: schemas.TokensIn) -> dict[str, Any]:
+    _speak(payload.language)
+    balance = tokens_consume(
+        key_number=payload.key,
+        feature_id=payload.feature_id,
+        amount=payload.amount,
+        comment=payload.comment,
+        idempotency_key=payload.idempotency_key,
+    )
+    return {"balance": balance}
+
+
+@api.get("/public-key", response=schemas.PublicKeyOut, summary="The vendor's public key")
+def public_key(request: HttpRequest) -> dict[str, Any]:
+    current = vendor_settings_get()
+    return {
+        "algorithm": "Ed25519",
+        "public_key": current.signing_public_key,
+        "pem": public_key_pem(current.signing_public_key),
+        "certificate_prefix": LICENSE_DOMAIN.decode(),
+    }

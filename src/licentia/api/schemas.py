@@ -1,0 +1,182 @@
+"""Shapes of the application protocol's requests and answers, as the OpenAPI shows them."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+from pydantic import StringConstraints
+
+# No NUL character: PostgreSQL cannot store one, and no name or version needs it.
+_NO_NUL = r"^[^\x00]*$"
+
+
+def _text(max_length: int, min_length: int = 0) -> StringConstraints:
+    return StringConstraints(min_length=min_length, max_length=max_length, pattern=_NO_NUL)
+
+
+Name = Annotated[str, _text(200)]
+RequiredName = Annotated[str, _text(200, 1)]
+Company = Annotated[str, _text(300, 1)]
+Email = Annotated[str, _text(254, 3)]
+Phone = Annotated[str, _text(64)]
+Inn = Annotated[str, _text(12)]
+ShortText = Annotated[str, _text(64)]
+KeyNumber = Annotated[str, _text(64, 1)]
+Comment = Annotated[str, _text(500)]
+IdempotencyKey = Annotated[str, _text(100)]
+Nonce = Annotated[str, _text(128)]
+FeatureId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+ProductId = FeatureId
+Fingerprint = Annotated[
+    dict[Annotated[str, _text(64, 1)], Annotated[str, _text(500)]], Field(max_length=32)
+]
+Language = Literal["ru", "en"]
+
+
+class Refusal(Schema):
+    code: int = Field(examples=[2008])
+    message: str
+    errors: dict[str, list[str]] | None = Field(
+        None, description="Field errors of an invalid request (code 4220)."
+    )
+
+
+class TrialIn(Schema):
+    product_id: ProductId
+    company: Company
+    contact: Name = ""
+    email: Email
+    phone: Phone = ""
+    inn: Inn = ""
+    user: RequiredName
+    host: RequiredName
+    database: Name = ""
+    fingerprint: Fingerprint
+    app_version: ShortText = ""
+    language: Language | None = None
+    nonce: Nonce | None = None
+
+
+class LicenseIn(Schema):
+    key: KeyNumber
+    fingerprint: Fingerprint | None = None
+    nonce: Nonce | None = None
+    language: Language | None = None
+
+
+class CaptureIn(Schema):
+    key: KeyNumber
+    feature_id: FeatureId
+    user: Name = ""
+    host: Name = ""
+    database: Name = ""
+    process_id: ShortText = ""
+    fingerprint: Fingerprint | None = None
+    app_version: ShortText = ""
+    nonce: Nonce | None = None
+    language: Language | None = None
+
+
+class HeartbeatIn(Schema):
+    session_id: UUID
+    nonce: Nonce | None = None
+    language: Language | None = None
+
+
+class ReleaseIn(Schema):
+    session_id: UUID
+    language: Language | None = None
+
+
+class TokensIn(Schema):
+    key: KeyNumber
+    feature_id: FeatureId
+    amount: int = Field(ge=1, le=1_000_000_000)
+    comment: Comment = ""
+    idempotency_key: IdempotencyKey = ""
+    language: Language | None = None
+
+
+class ClientOut(Schema):
+    company: str
+    contact: str
+    email: str
+    phone: str
+    language: str
+
+
+class ProductFeatureOut(Schema):
+    id: int
+    name: str
+    type: str
+    count: int
+
+
+class ProductOut(Schema):
+    id: int
+    name: str
+    trial: bool
+    state: str = Field(description="active, pending, expired, or how the line ended.")
+    status: str = Field(description="The line as the vendor cabinet words it.")
+    starts_at: datetime
+    expires_at: datetime | None
+    multiplier: int
+    features: list[ProductFeatureOut]
+
+
+class SummaryOut(Schema):
+    feature_id: int
+    feature_name: str
+    type: str
+    total: int
+    occupied: int = Field(description="Seats held now; for TOKEN, tokens consumed.")
+    free: int = Field(description="Seats free now; for TOKEN, the balance.")
+
+
+class LicenseOut(Schema):
+    key: str
+    blocked: bool
+    client: ClientOut
+    products: list[ProductOut]
+    summary: list[SummaryOut]
+    certificate: str
+
+
+class TrialOut(LicenseOut):
+    trial_granted: bool = Field(
+        description="False when the key had its trial of this product already."
+    )
+
+
+class CaptureOut(Schema):
+    session_id: UUID
+    type: str
+    binding: str
+    lease_seconds: int
+    lease_expires_at: datetime
+    certificate: str
+
+
+class HeartbeatOut(Schema):
+    session_id: UUID
+    lease_expires_at: datetime
+    certificate: str
+
+
+class ReleaseOut(Schema):
+    session_id: UUID
+    released_at: datetime | None
+    ended_at: datetime | None
+    bound: bool = Field(description="True when the seat stays bound to its unit after release.")
+
+
+class TokensOut(Schema):
+    balance: int
+
+
+class PublicKeyOut(Schema):
+    algorithm: Literal["Ed25519"]
+    public_key: str = Field(description="The raw 32-byte public key in base64.")
+    pem: str
+    certificate_prefix: str = Field(description="The bytes signed before a certificate's payload.")

@@ -1,0 +1,87 @@
+"""Signed license certificates: what lets the application work offline for a while."""
+
+import base64
+import hashlib
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from licentia.core.selectors import vendor_settings_get, vendor_signing_key
+from licentia.licensing.selectors import KeyLicense
+
+CERTIFICATE_VERSION = 1
+# Every kind of signed object has its own prefix, so that a signature over one kind can never
+# be passed off as another.
+LICENSE_DOMAIN = b"licentia/license/v1."
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _timestamp(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def fingerprint_sha256(fingerprint: dict[str, str]) -> str:
+    """The hash of a machine fingerprint: its keys sorted, compact JSON, UTF-8."""
+    canonical = json.dumps(fingerprint, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def certificate_payload(
+    license_: KeyLicense,
+    *,
+    moment: datetime,
+    fingerprint: dict[str, str] | None = None,
+    nonce: str | None = None,
+) -> dict[str, Any]:
+    grace_end = moment + timedelta(days=vendor_settings_get().offline_grace_days)
+    features = []
+    ends: list[datetime] = []
+    for feature_id in sorted(license_.pools):
+        for license_type, pool in sorted(license_.pools[feature_id].items()):
+            until = pool.valid_until
+            features.append(
+                {
+                    "id": feature_id,
+                    "type": license_type,
+                    "total": pool.capacity,
+                    "expires_at": _timestamp(until),
+                }
+            )
+            ends.append(until or grace_end)
+    # Never past the end of the licensed lines; with nothing licensed, valid only now.
+    valid_until = min(grace_end, max(ends, default=moment))
+    payload: dict[str, Any] = {
+        "version": CERTIFICATE_VERSION,
+        "key": license_.key.number,
+        "company": license_.key.client.company,
+        "issued_at": _timestamp(moment),
+        "valid_until": _timestamp(valid_until),
+        "features": features,
+    }
+    if fingerprint:
+        payload["fingerprint_sha256"] = fingerprint_sha256(fingerprint)
+    if nonce:
+        payload["nonce"] = nonce
+    return payload
+
+
+def certificate_sign(payload: dict[str, Any]) -> str:
+    """base64url(payload) + "." + base64url(Ed25519 over LICENSE_DOMAIN + payload)."""
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    signature = vendor_signing_key().sign(LICENSE_DOMAIN + body)
+    return f"{_b64url(body)}.{_b64url(signature)}"
+
+
+def certificate_issue(
+    license_: KeyLicense,
+    *,
+    moment: datetime,
+    fingerprint: dict[str, str] | None = None,
+    nonce: str | None = None,
+) -> str:
+    return certificate_sign(
+        certificate_payload(license_, moment=moment, fingerprint=fingerprint, nonce=nonce)
+    )

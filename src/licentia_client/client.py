@@ -1,0 +1,270 @@
+"""HTTP calls of the application protocol, and a seat that keeps itself alive."""
+
+import json
+import platform
+import secrets
+import socket
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from licentia_client.certificates import verify_certificate
+
+API_PATH = "/api/app/v1/"
+
+
+class LicentiaError(Exception):
+    """A refusal of the server: `code` is one of the protocol's codes (2008 no free seat, …)."""
+
+    def __init__(self, code: int, message: str, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.body = body
+
+
+def machine_fingerprint() -> dict[str, str]:
+    """What identifies this machine: its machine id where the system has one, its host name
+    and platform."""
+    fingerprint = {"host": socket.gethostname(), "platform": platform.platform()}
+    machine_id = Path("/etc/machine-id")
+    if machine_id.exists():
+        fingerprint["machine_id"] = machine_id.read_text().strip()
+    return fingerprint
+
+
+class LicentiaClient:
+    """Talks to one Licentia server. With `public_key` (base64, from GET public-key), every
+    certificate the server returns is verified, nonce included, before it is handed back."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        public_key: str | None = None,
+        language: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.public_key = public_key
+        self.language = language
+        self.timeout = timeout
+
+    def _call(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        url = self.base_url + API_PATH + path
+        headers = {"Accept": "application/json"}
+        if self.language:
+            headers["Accept-Language"] = self.language
+        data = None
+        if body is not None:
+            payload = {name: value for name, value in body.items() if value is not None}
+            if self.language:
+                payload.setdefault("language", self.language)
+            data = json.dumps(payload).encode()
+            headers["Content-Type"] = "application/json"
+        request = urllib.request.Request(  # noqa: S310 - the vendor's server URL, http(s)
+            url, data=data, headers=headers, method="POST" if body is not None else "GET"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                answer: dict[str, Any] = json.loads(response.read())
+                return answer
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            try:
+                refusal = json.loads(raw)
+            except ValueError:
+                refusal = {"code": error.code, "message": raw.decode(errors="replace")}
+            raise LicentiaError(
+                int(refusal.get("code", error.code)),
+                str(refusal.get("message", "")),
+                error.code,
+                refusal,
+            ) from None
+
+    def _checked(
+        self, answer: dict[str, Any], nonce: str, fingerprint: dict[str, str] | None
+    ) -> dict[str, Any]:
+        if self.public_key:
+            verify_certificate(
+                answer["certificate"], self.public_key, nonce=nonce, fingerprint=fingerprint
+            )
+        return answer
+
+    def fetch_public_key(self) -> str:
+        return str(self._call("public-key")["public_key"])
+
+    def trial(
+        self,
+        *,
+        product_id: int,
+        company: str,
+        email: str,
+        user: str,
+        host: str,
+        fingerprint: dict[str, str],
+        contact: str = "",
+        phone: str = "",
+        inn: str = "",
+        database: str = "",
+        app_version: str = "",
+    ) -> dict[str, Any]:
+        """Registers a trial of the product; the answer holds the key and the license."""
+        nonce = secrets.token_urlsafe(16)
+        answer = self._call(
+            "trial",
+            {
+                "product_id": product_id,
+                "company": company,
+                "contact": contact,
+                "email": email,
+                "phone": phone,
+                "inn": inn,
+                "user": user,
+                "host": host,
+                "database": database,
+                "fingerprint": fingerprint,
+                "app_version": app_version,
+                "nonce": nonce,
+            },
+        )
+        return self._checked(answer, nonce, fingerprint)
+
+    def license(self, key: str, *, fingerprint: dict[str, str] | None = None) -> dict[str, Any]:
+        """The key's products, per feature the seats taken and free, and a certificate."""
+        nonce = secrets.token_urlsafe(16)
+        answer = self._call("license", {"key": key, "fingerprint": fingerprint, "nonce": nonce})
+        return self._checked(answer, nonce, fingerprint)
+
+    def capture_once(
+        self,
+        key: str,
+        feature_id: int,
+        *,
+        user: str = "",
+        host: str = "",
+        database: str = "",
+        process_id: str = "",
+        fingerprint: dict[str, str] | None = None,
+        app_version: str = "",
+    ) -> dict[str, Any]:
+        """Takes a seat (or renews the one the unit holds) without keeping it alive."""
+        nonce = secrets.token_urlsafe(16)
+        answer = self._call(
+            "capture",
+            {
+                "key": key,
+                "feature_id": feature_id,
+                "user": user,
+                "host": host,
+                "database": database,
+                "process_id": process_id,
+                "fingerprint": fingerprint,
+                "app_version": app_version,
+                "nonce": nonce,
+            },
+        )
+        return self._checked(answer, nonce, fingerprint)
+
+    def capture(self, key: str, feature_id: int, **unit: Any) -> "Seat":
+        """A seat as a context manager: captured on entry, kept alive by heartbeats in a
+        background thread, released on exit."""
+        return Seat(self, key, feature_id, unit)
+
+    def heartbeat(self, session_id: str) -> dict[str, Any]:
+        nonce = secrets.token_urlsafe(16)
+        answer = self._call("heartbeat", {"session_id": session_id, "nonce": nonce})
+        return self._checked(answer, nonce, None)
+
+    def release(self, session_id: str) -> dict[str, Any]:
+        return self._call("release", {"session_id": session_id})
+
+    def consume_tokens(
+        self,
+        key: str,
+        feature_id: int,
+        amount: int,
+        *,
+        comment: str = "",
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Consumes tokens and returns the balance left. Pass an idempotency key to retry a
+        call safely: a repeated key consumes nothing more."""
+        answer = self._call(
+            "tokens/consume",
+            {
+                "key": key,
+                "feature_id": feature_id,
+                "amount": amount,
+                "comment": comment,
+                "idempotency_key": idempotency_key or secrets.token_urlsafe(16),
+            },
+        )
+        return int(answer["balance"])
+
+
+class Seat:
+    """A captured seat, heartbeated every third of its lease while the `with` block runs.
+    If the server refuses a heartbeat (key blocked, license ended, seat reset), `lost` is set
+    and `error` holds the refusal: the application should stop using the feature."""
+
+    def __init__(
+        self, client: LicentiaClient, key: str, feature_id: int, unit: dict[str, Any]
+    ) -> None:
+        self.client = client
+        self.key = key
+        self.feature_id = feature_id
+        self.unit = unit
+        self.answer: dict[str, Any] = {}
+        self.lost = threading.Event()
+        self.error: LicentiaError | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def session_id(self) -> str:
+        return str(self.answer["session_id"])
+
+    @property
+    def certificate(self) -> str:
+        return str(self.answer["certificate"])
+
+    def __enter__(self) -> "Seat":
+        self.answer = self.client.capture_once(self.key, self.feature_id, **self.unit)
+        interval = max(float(self.answer["lease_seconds"]) / 3, 1.0)
+        self._thread = threading.Thread(
+            target=self._keep_alive, args=(interval,), name="licentia-heartbeat", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def _keep_alive(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                self.answer = {**self.answer, **self.client.heartbeat(self.session_id)}
+            except LicentiaError as error:
+                self.error = error
+                self.lost.set()
+                return
+            except OSError:
+                # The server is unreachable for now: the certificate covers the gap.
+                continue
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        try:
+            self.client.release(self.session_id)
+        except LicentiaError as error:
+            if error.code != 2062:
+                raise

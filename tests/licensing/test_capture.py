@@ -1,0 +1,231 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from licentia.catalog.models import LicenseType
+from licentia.keys.services import key_line_add, key_line_end, key_set_blocked, license_key_generate
+from licentia.licensing.models import EndReason, Problem, Session
+from licentia.licensing.refusals import Refusal
+from licentia.licensing.services import (
+    Unit,
+    session_capture,
+    session_heartbeat,
+    session_release,
+    session_reset,
+    sessions_sweep,
+)
+from tests.factories import make_client, make_product
+from tests.licensing.conftest import ACTOR
+
+pytestmark = pytest.mark.django_db
+
+
+def capture(call, key, feature_id=10, **unit):
+    return call("capture", {"key": key.number, "feature_id": feature_id, **unit})
+
+
+def test_a_user_captures_a_seat_and_capturing_again_keeps_the_same_one(call, key) -> None:
+    first = capture(call, key, user="Иванов", host="buh-01")
+    again = capture(call, key, user="Иванов", host="BUH-01")
+
+    assert first.status_code == 200
+    body = first.json()
+    assert body["type"] == "USER"
+    assert body["binding"] == "floating"
+    assert body["lease_seconds"] == 600
+    assert again.json()["session_id"] == body["session_id"]
+    assert Session.objects.filter(key=key, ended_at__isnull=True).count() == 1
+
+
+def test_the_seat_past_capacity_is_refused_with_2008_and_recorded_as_a_problem(call, key) -> None:
+    capture(call, key, user="Иванов", host="buh-01")
+    capture(call, key, user="Петров", host="buh-02")
+
+    refused = capture(call, key, user="Сидоров", host="buh-03")
+    capture(call, key, user="Сидоров", host="buh-03")
+
+    assert refused.status_code == 409
+    assert refused.json()["code"] == 2008
+    problem = Problem.objects.get()
+    assert (problem.key, problem.code, problem.feature_id, problem.count) == (key, 2008, 10, 2)
+    assert problem.unit == "Сидоров@buh-03"
+
+
+@pytest.mark.parametrize(
+    ("number", "status", "code"),
+    [
+        ("DEMO-12345", 422, 2026),
+        ("DEMO-00000-00000-00000-00000", 404, 2009),
+    ],
+)
+def test_a_malformed_or_unknown_key_is_refused(call, key, number, status, code) -> None:
+    answer = call("capture", {"key": number, "feature_id": 10, "user": "u", "host": "h"})
+
+    assert (answer.status_code, answer.json()["code"]) == (status, code)
+    assert Problem.objects.get().code == code
+
+
+def test_a_key_typed_in_another_formatting_is_the_same_key(call, key) -> None:
+    typed = key.number.lower().replace("-", " ")
+
+    assert capture(call, key, user="u", host="h").json()["session_id"] == (
+        call("capture", {"key": typed, "feature_id": 10, "user": "u", "host": "h"}).json()[
+            "session_id"
+        ]
+    )
+
+
+def test_a_blocked_key_refuses_with_2060_and_blocking_ends_its_sessions(call, key) -> None:
+    capture(call, key, user="u", host="h")
+
+    key_set_blocked(key=key, blocked=True, actor=ACTOR)
+    answer = capture(call, key, user="u", host="h")
+
+    assert (answer.status_code, answer.json()["code"]) == (403, 2060)
+    assert Session.objects.get().end_reason == EndReason.KEY_BLOCKED
+
+
+def test_a_feature_the_key_never_held_is_2061_and_an_ended_one_is_2011(call, key) -> None:
+    assert capture(call, key, feature_id=99, user="u", host="h").json()["code"] == 2061
+
+    key_line_end(line=key.lines.get(), actor=ACTOR)
+    answer = capture(call, key, user="u", host="h")
+
+    assert (answer.status_code, answer.json()["code"]) == (403, 2011)
+
+
+def test_a_unit_missing_for_the_type_is_an_invalid_request(call, key) -> None:
+    answer = capture(call, key, feature_id=20, user="u")
+
+    assert answer.status_code == 422
+    assert answer.json()["code"] == 4220
+    assert set(answer.json()["errors"]) == {"host"}
+
+
+def test_heartbeat_extends_the_lease_and_release_ends_the_session(call, key) -> None:
+    session_id = capture(call, key, user="u", host="h").json()["session_id"]
+    before = Session.objects.get().lease_expires_at
+
+    beat = call("heartbeat", {"session_id": session_id})
+    released = call("release", {"session_id": session_id})
+    twice = call("release", {"session_id": session_id})
+    late = call("heartbeat", {"session_id": session_id})
+
+    assert beat.status_code == 200
+    assert Session.objects.get().last_heartbeat_at > Session.objects.get().started_at
+    assert timezone.datetime.fromisoformat(beat.json()["lease_expires_at"]) >= before
+    assert released.json()["bound"] is False
+    assert twice.status_code == 200
+    assert (late.status_code, late.json()["code"]) == (404, 2062)
+    assert Session.objects.get().end_reason == EndReason.RELEASED
+
+
+def test_an_unknown_session_is_2062(call, key) -> None:
+    answer = call("release", {"session_id": "6b3f1b2c-0000-4000-8000-000000000000"})
+
+    assert (answer.status_code, answer.json()["code"]) == (404, 2062)
+
+
+def test_a_floating_seat_is_free_the_moment_its_lease_ends_without_a_sweep(key) -> None:
+    now = timezone.now()
+    session_capture(key_number=key.number, feature_id=10, unit=Unit("a", "h1"), at=now)
+    session_capture(key_number=key.number, feature_id=10, unit=Unit("b", "h2"), at=now)
+    later = now + timedelta(seconds=601)
+
+    third = session_capture(key_number=key.number, feature_id=10, unit=Unit("c", "h3"), at=later)
+
+    assert third.session.unit == "c@h3"
+    with pytest.raises(Refusal) as late_heartbeat:
+        session_heartbeat(session_id=Session.objects.get(unit="a@h1").public_id, at=later)
+    assert late_heartbeat.value.code == 2062
+
+
+def test_a_bound_host_seat_survives_release_until_a_reset(call, key) -> None:
+    session_id = capture(call, key, feature_id=20, user="u", host="srv-1").json()["session_id"]
+
+    released = call("release", {"session_id": session_id})
+    other_host = capture(call, key, feature_id=20, user="u", host="srv-2")
+    same_host = capture(call, key, feature_id=20, user="other", host="srv-1")
+
+    assert released.json()["bound"] is True
+    assert other_host.json()["code"] == 2008
+    assert same_host.json()["session_id"] == session_id
+    session_reset(session=Session.objects.get(public_id=session_id), actor=ACTOR)
+    assert capture(call, key, feature_id=20, user="u", host="srv-2").status_code == 200
+
+
+def test_a_bound_seat_idle_past_its_limit_is_free() -> None:
+    product = make_product(2, (20, LicenseType.HOST, 1, False, {"idle_limit_days": 30}))
+    key = license_key_generate(client=make_client(), actor=ACTOR)
+    key_line_add(key=key, product=product, actor=ACTOR)
+    now = timezone.now()
+    session_capture(key_number=key.number, feature_id=20, unit=Unit(host="srv-1"), at=now)
+
+    with pytest.raises(Refusal):
+        session_capture(
+            key_number=key.number, feature_id=20, unit=Unit(host="srv-2"), at=now + timedelta(days=29)
+        )
+    later = now + timedelta(days=31)
+    granted = session_capture(key_number=key.number, feature_id=20, unit=Unit(host="srv-2"), at=later)
+
+    assert granted.session.unit == "srv-2"
+    assert sessions_sweep(at=later)["timeout"] == 1
+
+
+def test_a_feature_pooled_in_two_types_admits_a_unit_in_either() -> None:
+    product = make_product(3, (10, LicenseType.USER, 1, False), (10, LicenseType.HOST, 1, False))
+    key = license_key_generate(client=make_client(), actor=ACTOR)
+    key_line_add(key=key, product=product, actor=ACTOR)
+
+    first = session_capture(key_number=key.number, feature_id=10, unit=Unit("a", "h1"))
+    second = session_capture(key_number=key.number, feature_id=10, unit=Unit("b", "h2"))
+
+    assert (first.session.license_type, second.session.license_type) == ("USER", "HOST")
+    with pytest.raises(Refusal) as third:
+        session_capture(key_number=key.number, feature_id=10, unit=Unit("c", "h3"))
+    assert third.value.code == 2008
+
+
+def test_the_sweep_ends_timed_out_blocked_and_unlicensed_sessions(key) -> None:
+    other = license_key_generate(client=make_client(), actor=ACTOR)
+    key_line_add(key=other, product=key.lines.get().product, actor=ACTOR)
+    now = timezone.now()
+    session_capture(key_number=key.number, feature_id=10, unit=Unit("a", "h"), at=now)
+    session_capture(key_number=other.number, feature_id=20, unit=Unit(host="h"), at=now)
+    key_line_end(line=other.lines.get(), actor=ACTOR)
+
+    swept = sessions_sweep(at=now + timedelta(seconds=700))
+
+    assert swept == {"timeout": 1, "key_blocked": 0, "license_ended": 1}
+    assert set(Session.objects.values_list("end_reason", flat=True)) == {
+        EndReason.TIMED_OUT,
+        EndReason.LICENSE_ENDED,
+    }
+    assert Session.objects.get(key=key).ended_at == now + timedelta(seconds=600)
+
+
+def test_a_usage_counted_trial_ends_after_its_days_of_use() -> None:
+    from licentia.catalog.models import TrialCounting
+
+    trial = make_product(
+        4, (10, LicenseType.USER, 1, False), trial_days=2, trial_counting=TrialCounting.USAGE
+    )
+    key = license_key_generate(client=make_client(), actor=ACTOR)
+    line = key_line_add(key=key, product=trial, actor=ACTOR, is_trial=True)
+    day = timezone.now()
+
+    for moment in (day, day + timedelta(hours=1), day + timedelta(days=3)):
+        session_capture(key_number=key.number, feature_id=10, unit=Unit("a", "h"), at=moment)
+        session_release(session_id=Session.objects.latest("id").public_id, at=moment)
+    session_capture(
+        key_number=key.number, feature_id=10, unit=Unit("a", "h"), at=day + timedelta(days=3, hours=1)
+    )
+
+    line.refresh_from_db()
+    assert line.used_days == 2
+    with pytest.raises(Refusal) as next_day:
+        session_capture(
+            key_number=key.number, feature_id=10, unit=Unit("a", "h"), at=day + timedelta(days=4)
+        )
+    assert next_day.value.code == 2011

@@ -1,0 +1,70 @@
+"""Capacity is never exceeded however many units capture at once."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from licentia.catalog.models import LicenseType
+from licentia.keys.models import LicenseKey
+from licentia.keys.services import key_line_add, license_key_generate
+from licentia.licensing.models import Session
+from licentia.licensing.refusals import Refusal
+from licentia.licensing.services import Unit, session_capture
+from tests.factories import make_client, make_product
+from tests.licensing.conftest import ACTOR
+
+pytestmark = pytest.mark.django_db(transaction=True)
+UNITS = 64
+CAPACITY = 5
+
+
+@pytest.fixture
+def five_seats() -> LicenseKey:
+    product = make_product(1, (10, LicenseType.USER, CAPACITY, False))
+    key = license_key_generate(client=make_client(), actor=ACTOR)
+    key_line_add(key=key, product=product, actor=ACTOR)
+    return key
+
+
+def capture_all_at_once(key: LicenseKey) -> list[str]:
+    start = threading.Barrier(UNITS)
+    outcomes: list[str] = []
+
+    def capture(number: int) -> None:
+        try:
+            start.wait()
+            session_capture(key_number=key.number, feature_id=10, unit=Unit(f"u{number}", "h"))
+            outcomes.append("seat")
+        except Refusal as refusal:
+            outcomes.append(str(refusal.code))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=capture, args=(number,)) for number in range(UNITS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
+
+
+def test_64_concurrent_captures_of_5_seats_give_exactly_5(five_seats) -> None:
+    outcomes = capture_all_at_once(five_seats)
+
+    assert outcomes.count("seat") == CAPACITY
+    assert outcomes.count("2008") == UNITS - CAPACITY
+    assert Session.objects.filter(key=five_seats).count() == CAPACITY
+
+
+def test_without_the_key_lock_the_same_captures_oversell(five_seats, settings) -> None:
+    """The control: it shows that the test above can see a race, so its pass means the lock
+    works. SQLite runs every writing transaction alone, so the race exists only on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's immediate transactions serialise captures without a row lock")
+    settings.LICENTIA_CAPTURE_LOCK = False
+
+    outcomes = capture_all_at_once(five_seats)
+
+    assert Session.objects.filter(key=five_seats).count() > CAPACITY
+    assert outcomes.count("seat") > CAPACITY
