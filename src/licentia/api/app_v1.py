@@ -16,11 +16,11 @@ from licentia.api import schemas
 from licentia.core.audit import client_ip
 from licentia.core.selectors import vendor_settings_get
 from licentia.core.signing import public_key_pem
-from licentia.keys.selectors import line_is_live, line_sentence
+from licentia.keys.selectors import KeyLicense, key_license, line_is_live, line_sentence
 from licentia.licensing.certificates import LICENSE_DOMAIN, certificate_issue
 from licentia.licensing.models import Session
 from licentia.licensing.refusals import Refusal, invalid
-from licentia.licensing.selectors import KeyLicense, key_find, key_license, key_usage
+from licentia.licensing.selectors import key_find, key_usage
 from licentia.licensing.services import (
     Unit,
     rate_limit_hit,

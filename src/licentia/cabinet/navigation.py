@@ -53,6 +53,30 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
             ],
         },
         {
+            "title": _("Monitoring"),
+            "separator": True,
+            "items": [
+                {
+                    "title": _("Session monitor"),
+                    "icon": "monitor_heart",
+                    "link": reverse_lazy("admin:licensing_session_changelist"),
+                    "permission": _can_view("licensing", "session"),
+                },
+                {
+                    "title": _("Problems"),
+                    "icon": "report",
+                    "link": reverse_lazy("admin:licensing_problem_changelist"),
+                    "permission": _can_view("licensing", "problem"),
+                },
+                {
+                    "title": _("Token consumption"),
+                    "icon": "toll",
+                    "link": reverse_lazy("admin:licensing_tokenconsumption_changelist"),
+                    "permission": _can_view("licensing", "tokenconsumption"),
+                },
+            ],
+        },
+        {
             "title": _("Settings"),
             "separator": True,
             "items": [

@@ -81,8 +81,8 @@ class ClientAdmin(ModelAdmin):
     show_full_result_count = False
     actions = ["merge_selected"]
     actions_list = ["list_duplicates"]
-    actions_row = ["row_keys", "row_delete"]
-    actions_detail = ["detail_generate_key", "detail_keys"]
+    actions_row = ["row_keys", "row_sessions", "row_delete"]
+    actions_detail = ["detail_generate_key", "detail_keys", "detail_sessions", "detail_problems"]
     readonly_fields = (
         "license_keys_display",
         "extra_display",
@@ -304,6 +304,22 @@ class ClientAdmin(ModelAdmin):
     def row_keys(self, request: HttpRequest, object_id: int) -> HttpResponse:
         return HttpResponseRedirect(
             reverse("admin:keys_licensekey_changelist") + f"?client__id__exact={object_id}"
+        )
+
+    @action(description=_("Sessions"), icon="monitor_heart", permissions=["view"])
+    def row_sessions(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return HttpResponseRedirect(
+            reverse("admin:licensing_session_changelist") + f"?client={object_id}"
+        )
+
+    @action(description=_("Sessions"), icon="monitor_heart", permissions=["view"])
+    def detail_sessions(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return self.row_sessions(request, object_id)
+
+    @action(description=_("Problems"), icon="report", permissions=["view"])
+    def detail_problems(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return HttpResponseRedirect(
+            reverse("admin:licensing_problem_changelist") + f"?key__client__id__exact={object_id}"
         )
 
     @action(description=_("Delete"), icon="delete", permissions=["delete"])

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
@@ -21,9 +22,9 @@ from licentia.keys.forms import KeyLineAddForm, LicenseKeyForm
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 from licentia.keys.selectors import (
     KeyState,
+    key_license,
     key_lines,
     key_state,
-    key_summary,
     line_features,
     line_is_live,
     line_sentence,
@@ -36,6 +37,7 @@ from licentia.keys.services import (
     key_rebind,
     key_set_blocked,
 )
+from licentia.licensing.selectors import key_usage
 
 
 @admin.register(LicenseKey)
@@ -48,7 +50,7 @@ class LicenseKeyAdmin(ModelAdmin):
     search_help_text = _("Key in any formatting, company or e-mail")
     autocomplete_fields = ("client",)
     actions = None
-    actions_detail = ["detail_add_line"]
+    actions_detail = ["detail_add_line", "detail_sessions", "detail_problems"]
     readonly_fields = ("number", "lines_display", "created_at")
     fieldsets = (
         (
@@ -107,7 +109,11 @@ class LicenseKeyAdmin(ModelAdmin):
                 }
             )
         return render_to_string(
-            "keys/key_lines.html", {"boxes": boxes, "summary": key_summary(obj)}
+            "keys/key_lines.html",
+            {
+                "boxes": boxes,
+                "summary": key_usage(key_license(obj, timezone.now()), timezone.now()),
+            },
         )
 
     def get_search_results(
@@ -163,6 +169,18 @@ class LicenseKeyAdmin(ModelAdmin):
             request,
             "cabinet/form_page.html",
             {**self.admin_site.each_context(request), **context},
+        )
+
+    @action(description=_("Sessions"), icon="monitor_heart", permissions=["view"])
+    def detail_sessions(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return HttpResponseRedirect(
+            reverse("admin:licensing_session_changelist") + f"?key={object_id}"
+        )
+
+    @action(description=_("Problems"), icon="report", permissions=["view"])
+    def detail_problems(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return HttpResponseRedirect(
+            reverse("admin:licensing_problem_changelist") + f"?key__id__exact={object_id}"
         )
 
     @action(description=_("Add a product"), icon="add_circle", permissions=["change"])

@@ -1,7 +1,7 @@
 """What a key holds, how much of each feature, and how its lines and the key read to people."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
@@ -10,7 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from licentia.catalog.models import LicenseType, TrialCounting
+from licentia.catalog.models import TrialCounting
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 
@@ -53,44 +53,96 @@ def line_features(line: KeyLine) -> list[str]:
     return texts
 
 
-def key_capacity(key: LicenseKey, *, at: datetime | None = None) -> dict[CapacityKey, int]:
-    """Per (feature id, license type): the sum over the key's live lines of count × multiplier
-    (the multiplier only where the product's feature line allows it). Features of all products
-    in the key are pooled. A blocked key has every capacity zero."""
-    capacity: dict[CapacityKey, int] = defaultdict(int)
-    for line in key_lines(key):
-        live = line_is_live(line, at=at)
-        for feature_line in line.product.lines.all():
-            pool = (feature_line.feature_id, feature_line.license_type)
-            multiplier = line.multiplier if feature_line.multiplier_allowed else 1
-            capacity[pool] += feature_line.count * multiplier if live and not key.blocked else 0
-    return dict(capacity)
+@dataclass
+class Pool:
+    """The seats (or tokens) of one license type a key has for a feature, summed over the
+    key's live lines."""
 
-
-@dataclass(frozen=True)
-class SummaryRow:
-    feature_id: int
-    feature_name: str
     license_type: str
-    total: int
+    binding: str
+    capacity: int = 0
+    idle_limits: list[int | None] = field(default_factory=list)
+    expiries: list[datetime | None] = field(default_factory=list)
+
+    def add(self, *, count: int, idle_limit_days: int | None, expires_at: datetime | None) -> None:
+        self.capacity += count
+        self.idle_limits.append(idle_limit_days)
+        self.expiries.append(expires_at)
+
+    @property
+    def idle_limit_days(self) -> int | None:
+        """Pooled lines with different idle limits: the most generous one holds."""
+        limits = [limit for limit in self.idle_limits if limit is not None]
+        return max(limits) if limits and len(limits) == len(self.idle_limits) else None
+
+    @property
+    def valid_until(self) -> datetime | None:
+        """The end of the latest line; None while a perpetual line holds the pool."""
+        ends = [end for end in self.expiries if end is not None]
+        return max(ends) if ends and len(ends) == len(self.expiries) else None
 
 
-def key_summary(key: LicenseKey, *, at: datetime | None = None) -> list[SummaryRow]:
-    """The license summary (Сводка по лицензиям) of the key's card."""
-    names = {
-        feature_line.feature_id: feature_line.feature.name
-        for line in key_lines(key)
+@dataclass
+class KeyLicense:
+    """What a key licenses at a moment: its live lines and the pools of every feature."""
+
+    key: LicenseKey
+    lines: list[KeyLine]
+    live_lines: list[KeyLine]
+    pools: dict[int, dict[str, Pool]]
+    feature_names: dict[int, str]
+
+    def pool(self, feature_id: int, license_type: str) -> Pool | None:
+        return self.pools.get(feature_id, {}).get(license_type)
+
+    def features_ever_held(self) -> set[int]:
+        return {
+            feature_line.feature_id
+            for line in self.lines
+            for feature_line in line.product.lines.all()
+        }
+
+
+def key_license(key: LicenseKey, moment: datetime) -> KeyLicense:
+    lines = list(key_lines(key))
+    live = [line for line in lines if line_is_live(line, at=moment)] if not key.blocked else []
+    pools: dict[int, dict[str, Pool]] = defaultdict(dict)
+    names: dict[int, str] = {}
+    for line in lines:
+        for feature_line in line.product.lines.all():
+            names[feature_line.feature_id] = feature_line.feature.name
+    for line in live:
+        for feature_line in line.product.lines.all():
+            multiplier = line.multiplier if feature_line.multiplier_allowed else 1
+            pool = pools[feature_line.feature_id].setdefault(
+                feature_line.license_type,
+                Pool(
+                    license_type=feature_line.license_type,
+                    binding=feature_line.effective_binding,
+                ),
+            )
+            pool.add(
+                count=feature_line.count * multiplier,
+                idle_limit_days=feature_line.idle_limit_days,
+                expires_at=line.expires_at,
+            )
+    return KeyLicense(key=key, lines=lines, live_lines=live, pools=dict(pools), feature_names=names)
+
+
+def key_capacity(key: LicenseKey, *, at: datetime | None = None) -> dict[CapacityKey, int]:
+    """Per (feature id, license type) of every line the key ever held: the sum over its live
+    lines of count × multiplier (the multiplier only where the product's feature line allows
+    it); 0 where no live line gives it. A blocked key has every capacity zero."""
+    license_ = key_license(key, _now(at))
+    return {
+        (feature_line.feature_id, feature_line.license_type): (
+            pool.capacity
+            if (pool := license_.pool(feature_line.feature_id, feature_line.license_type))
+            else 0
+        )
+        for line in license_.lines
         for feature_line in line.product.lines.all()
     }
-    order = list(LicenseType.values)
-    return [
-        SummaryRow(
-            feature_id=feature_id, feature_name=names[feature_id], license_type=kind, total=total
-        )
-        for (feature_id, kind), total in sorted(
-            key_capacity(key, at=at).items(), key=lambda item: (item[0][0], order.index(item[0][1]))
-        )
-    ]
 
 
 def _day(moment: datetime) -> str:

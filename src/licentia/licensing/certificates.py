@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from licentia.core.selectors import vendor_settings_get, vendor_signing_key
-from licentia.licensing.selectors import KeyLicense
+from licentia.keys.selectors import KeyLicense
 
 CERTIFICATE_VERSION = 1
 # Every kind of signed object has its own prefix, so that a signature over one kind can never

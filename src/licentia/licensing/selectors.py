@@ -1,15 +1,14 @@
 """Reads of the licensing protocol: pools of a feature in a key, seats taken, token balances."""
 
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet, Sum
 
 from licentia.catalog.models import Binding, LicenseType
 from licentia.core import keycodes
-from licentia.keys.models import KeyLine, LicenseKey
-from licentia.keys.selectors import key_lines, line_is_live
+from licentia.keys.models import LicenseKey
+from licentia.keys.selectors import KeyLicense
 from licentia.licensing.models import Session, TokenConsumption
 from licentia.licensing.refusals import Code, Refusal
 
@@ -49,79 +48,6 @@ def seats_taken(key: LicenseKey, moment: datetime) -> dict[tuple[int, str], int]
         .order_by()
     )
     return {(row["feature_id"], row["license_type"]): row["taken"] for row in rows}
-
-
-@dataclass
-class Pool:
-    """The seats (or tokens) of one license type a key has for a feature, summed over the
-    key's live lines."""
-
-    license_type: str
-    binding: str
-    capacity: int = 0
-    idle_limits: list[int | None] = field(default_factory=list)
-    expiries: list[datetime | None] = field(default_factory=list)
-
-    def add(self, *, count: int, idle_limit_days: int | None, expires_at: datetime | None) -> None:
-        self.capacity += count
-        self.idle_limits.append(idle_limit_days)
-        self.expiries.append(expires_at)
-
-    @property
-    def idle_limit_days(self) -> int | None:
-        """Pooled lines with different idle limits: the most generous one holds."""
-        limits = [limit for limit in self.idle_limits if limit is not None]
-        return max(limits) if limits and len(limits) == len(self.idle_limits) else None
-
-    @property
-    def valid_until(self) -> datetime | None:
-        """The end of the latest line; None while a perpetual line holds the pool."""
-        ends = [end for end in self.expiries if end is not None]
-        return max(ends) if ends and len(ends) == len(self.expiries) else None
-
-
-@dataclass
-class KeyLicense:
-    """What a key licenses at a moment: its live lines and the pools of every feature."""
-
-    key: LicenseKey
-    lines: list[KeyLine]
-    live_lines: list[KeyLine]
-    pools: dict[int, dict[str, Pool]]
-    feature_names: dict[int, str]
-
-    def features_ever_held(self) -> set[int]:
-        return {
-            feature_line.feature_id
-            for line in self.lines
-            for feature_line in line.product.lines.all()
-        }
-
-
-def key_license(key: LicenseKey, moment: datetime) -> KeyLicense:
-    lines = list(key_lines(key))
-    live = [line for line in lines if line_is_live(line, at=moment)] if not key.blocked else []
-    pools: dict[int, dict[str, Pool]] = defaultdict(dict)
-    names: dict[int, str] = {}
-    for line in lines:
-        for feature_line in line.product.lines.all():
-            names[feature_line.feature_id] = feature_line.feature.name
-    for line in live:
-        for feature_line in line.product.lines.all():
-            multiplier = line.multiplier if feature_line.multiplier_allowed else 1
-            pool = pools[feature_line.feature_id].setdefault(
-                feature_line.license_type,
-                Pool(
-                    license_type=feature_line.license_type,
-                    binding=feature_line.effective_binding,
-                ),
-            )
-            pool.add(
-                count=feature_line.count * multiplier,
-                idle_limit_days=feature_line.idle_limit_days,
-                expires_at=line.expires_at,
-            )
-    return KeyLicense(key=key, lines=lines, live_lines=live, pools=dict(pools), feature_names=names)
 
 
 def tokens_consumed(key: LicenseKey) -> dict[int, int]:
@@ -172,3 +98,31 @@ def key_usage(license_: KeyLicense, moment: datetime) -> list[UsageRow]:
                 )
             )
     return rows
+
+
+MONITOR_FILTERS = ("client", "key", "feature", "type", "user", "host", "database")
+MONITOR_LIMIT = 500
+
+
+def monitor_sessions(
+    *, filters: dict[str, str], history: bool, since: datetime, moment: datetime
+) -> QuerySet[Session]:
+    """The session monitor's rows: seats held now, or (history) sessions ended since a time.
+    Text filters match a part of the name, case aside; ids match exactly."""
+    sessions = Session.objects.select_related("key__client", "feature")
+    if history:
+        sessions = sessions.filter(ended_at__gte=since).order_by("-ended_at", "-id")
+    else:
+        sessions = sessions.filter(seat_held(moment)).order_by("license_type", "-started_at")
+    exact = {"client": "key__client_id", "key": "key_id", "feature": "feature_id"}
+    for name, value in filters.items():
+        if not value:
+            continue
+        if name in exact:
+            if value.isdigit():
+                sessions = sessions.filter(**{exact[name]: int(value)})
+        elif name == "type":
+            sessions = sessions.filter(license_type=value)
+        elif name in ("user", "host", "database"):
+            sessions = sessions.filter(**{f"{name}__icontains": value})
+    return sessions

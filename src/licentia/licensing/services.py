@@ -25,7 +25,7 @@ from licentia.core.models import ActorKind, VendorSettings
 from licentia.core.normalize import company_key
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey, LineState
-from licentia.keys.selectors import line_is_live
+from licentia.keys.selectors import KeyLicense, Pool, key_license, line_is_live
 from licentia.keys.services import key_line_add, license_key_generate
 from licentia.licensing.certificates import fingerprint_sha256
 from licentia.licensing.models import (
@@ -40,10 +40,7 @@ from licentia.licensing.models import (
 from licentia.licensing.refusals import PROBLEM_CODES, Code, Refusal, invalid
 from licentia.licensing.selectors import (
     SEAT_TYPES,
-    KeyLicense,
-    Pool,
     key_find,
-    key_license,
     seat_held,
     seats_taken,
     tokens_consumed,

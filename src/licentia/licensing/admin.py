@@ -1,0 +1,156 @@
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import RangeDateFilter
+
+from licentia.catalog.models import Feature, LicenseType
+from licentia.core.audit import Actor
+from licentia.licensing.models import Problem, Session, TokenConsumption
+from licentia.licensing.refusals import MESSAGES
+from licentia.licensing.selectors import MONITOR_FILTERS, MONITOR_LIMIT, monitor_sessions
+from licentia.licensing.services import session_reset
+
+GROUP_TITLES = {
+    LicenseType.USER: _("Sessions licensed per user"),
+    LicenseType.HOST: _("Sessions licensed per host"),
+    LicenseType.DATABASE: _("Sessions licensed per database"),
+    LicenseType.PROCESS: _("Sessions licensed per process"),
+}
+
+# Cards link to lists filtered by their client or key.
+CARD_LOOKUPS = ("key__id__exact", "key__client__id__exact")
+
+
+class ReadOnlyAdmin(ModelAdmin):
+    """Written by the protocol only: the cabinet reads."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        return lookup in CARD_LOOKUPS or super().lookup_allowed(lookup, value, request)
+
+
+@admin.register(Session)
+class SessionAdmin(ReadOnlyAdmin):
+    """The session monitor (Монитор сессий): a page of its own instead of the list."""
+
+    def get_urls(self) -> list[Any]:
+        reset = path(
+            "<int:session_id>/reset/",
+            self.admin_site.admin_view(self.reset_view),
+            name="licensing_session_reset",
+        )
+        return [reset, *super().get_urls()]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        moment = timezone.now()
+        history = request.GET.get("tab") == "history"
+        since = parse_datetime(request.GET.get("since", "")) or moment - timedelta(days=1)
+        if timezone.is_naive(since):
+            since = timezone.make_aware(since)
+        filters = {name: request.GET.get(name, "").strip() for name in MONITOR_FILTERS}
+        sessions = list(
+            monitor_sessions(filters=filters, history=history, since=since, moment=moment)[
+                : MONITOR_LIMIT + 1
+            ]
+        )
+        groups: list[dict[str, Any]] = []
+        if history:
+            groups.append({"title": _("Ended sessions"), "sessions": sessions[:MONITOR_LIMIT]})
+        else:
+            for license_type, title in GROUP_TITLES.items():
+                rows = [s for s in sessions[:MONITOR_LIMIT] if s.license_type == license_type]
+                if rows:
+                    groups.append({"title": title, "sessions": rows})
+        query = request.GET.copy()
+        query.pop("tab", None)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Session monitor"),
+            "opts": self.model._meta,
+            "groups": groups,
+            "history": history,
+            "since": timezone.localtime(since).strftime("%Y-%m-%dT%H:%M"),
+            "filters": filters,
+            "features": Feature.objects.all(),
+            "types": [choice for choice in LicenseType.choices if choice[0] != "TOKEN"],
+            "truncated": len(sessions) > MONITOR_LIMIT,
+            "limit": MONITOR_LIMIT,
+            "query": query.urlencode(),
+            "can_reset": request.user.has_perm("licensing.change_session"),
+            "count": min(len(sessions), MONITOR_LIMIT),
+        }
+        return TemplateResponse(request, "licensing/monitor.html", context)
+
+    def reset_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
+        if request.method != "POST" or not request.user.has_perm("licensing.change_session"):
+            raise PermissionDenied
+        session = get_object_or_404(Session, pk=session_id)
+        session_reset(session=session, actor=Actor.from_request(request))
+        messages.success(request, _("The seat of %(unit)s is free.") % {"unit": session.unit})
+        back = request.POST.get("next", "")
+        monitor = reverse("admin:licensing_session_changelist")
+        return HttpResponseRedirect(back if back.startswith(monitor) else monitor)
+
+
+@admin.register(Problem)
+class ProblemAdmin(ReadOnlyAdmin):
+    list_display = (
+        "last_at",
+        "key_number",
+        "client",
+        "feature_id",
+        "unit",
+        "code",
+        "meaning",
+        "count",
+        "first_at",
+    )
+    list_select_related = ("key__client",)
+    list_filter = ("code", ("day", RangeDateFilter))
+    list_filter_submit = True
+    search_fields = ("key_number", "unit", "key__client__company")
+
+    @admin.display(description=_("client"))
+    def client(self, obj: Problem) -> str:
+        return obj.key.client.company if obj.key else "—"
+
+    @admin.display(description=_("meaning"))
+    def meaning(self, obj: Problem) -> str:
+        return str(MESSAGES.get(obj.code, ""))
+
+
+@admin.register(TokenConsumption)
+class TokenConsumptionAdmin(ReadOnlyAdmin):
+    """The token ledger (Расход токенов)."""
+
+    list_display = ("created_at", "key", "client", "feature", "amount", "comment", "balance_after")
+    list_select_related = ("key__client", "feature")
+    list_filter = (("created_at", RangeDateFilter), "feature")
+    list_filter_submit = True
+    search_fields = ("key__number", "comment", "key__client__company")
+
+    @admin.display(description=_("client"))
+    def client(self, obj: TokenConsumption) -> str:
+        return obj.key.client.company
