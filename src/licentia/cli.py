@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -105,7 +106,14 @@ def command_serve(options: argparse.Namespace) -> None:
 def command_worker(options: argparse.Namespace) -> None:
     _data_dir()
     _setup_django()
-    _call("db_worker")
+    from licentia.scheduler import run_schedule
+
+    stop = threading.Event()
+    threading.Thread(target=run_schedule, args=(stop,), name="scheduler", daemon=True).start()
+    try:
+        _call("db_worker")
+    finally:
+        stop.set()
 
 
 def command_createadmin(options: argparse.Namespace) -> None:

@@ -34,9 +34,7 @@ def call(client: HttpClient) -> Call:
 @pytest.fixture
 def key() -> LicenseKey:
     """A key with 2 floating USER seats of feature 10 and 1 bound HOST seat of feature 20."""
-    product = make_product(
-        1, (10, LicenseType.USER, 2, False), (20, LicenseType.HOST, 1, False)
-    )
+    product = make_product(1, (10, LicenseType.USER, 2, False), (20, LicenseType.HOST, 1, False))
     key = license_key_generate(client=make_client(email="buh@romashka.ru"), actor=ACTOR)
     key_line_add(key=key, product=product, actor=ACTOR)
     return key

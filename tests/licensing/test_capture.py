@@ -69,10 +69,13 @@ def test_a_malformed_or_unknown_key_is_refused(call, key, number, status, code) 
 def test_a_key_typed_in_another_formatting_is_the_same_key(call, key) -> None:
     typed = key.number.lower().replace("-", " ")
 
-    assert capture(call, key, user="u", host="h").json()["session_id"] == (
-        call("capture", {"key": typed, "feature_id": 10, "user": "u", "host": "h"}).json()[
-            "session_id"
-        ]
+    assert (
+        capture(call, key, user="u", host="h").json()["session_id"]
+        == (
+            call("capture", {"key": typed, "feature_id": 10, "user": "u", "host": "h"}).json()[
+                "session_id"
+            ]
+        )
     )
 
 
@@ -164,10 +167,15 @@ def test_a_bound_seat_idle_past_its_limit_is_free() -> None:
 
     with pytest.raises(Refusal):
         session_capture(
-            key_number=key.number, feature_id=20, unit=Unit(host="srv-2"), at=now + timedelta(days=29)
+            key_number=key.number,
+            feature_id=20,
+            unit=Unit(host="srv-2"),
+            at=now + timedelta(days=29),
         )
     later = now + timedelta(days=31)
-    granted = session_capture(key_number=key.number, feature_id=20, unit=Unit(host="srv-2"), at=later)
+    granted = session_capture(
+        key_number=key.number, feature_id=20, unit=Unit(host="srv-2"), at=later
+    )
 
     assert granted.session.unit == "srv-2"
     assert sessions_sweep(at=later)["timeout"] == 1
@@ -219,7 +227,10 @@ def test_a_usage_counted_trial_ends_after_its_days_of_use() -> None:
         session_capture(key_number=key.number, feature_id=10, unit=Unit("a", "h"), at=moment)
         session_release(session_id=Session.objects.latest("id").public_id, at=moment)
     session_capture(
-        key_number=key.number, feature_id=10, unit=Unit("a", "h"), at=day + timedelta(days=3, hours=1)
+        key_number=key.number,
+        feature_id=10,
+        unit=Unit("a", "h"),
+        at=day + timedelta(days=3, hours=1),
     )
 
     line.refresh_from_db()

@@ -44,7 +44,9 @@ def test_a_repeated_idempotency_key_consumes_nothing_more(call, token_key) -> No
     assert (different.status_code, list(different.json()["errors"])) == (422, ["idempotency_key"])
 
 
-def test_capturing_a_token_feature_and_consuming_a_seat_feature_are_refused(call, token_key, key) -> None:
+def test_capturing_a_token_feature_and_consuming_a_seat_feature_are_refused(
+    call, token_key, key
+) -> None:
     capture = call("capture", {"key": token_key.number, "feature_id": 30, "user": "u", "host": "h"})
     seats = call("tokens/consume", {"key": key.number, "feature_id": 10, "amount": 1})
 
@@ -52,5 +54,12 @@ def test_capturing_a_token_feature_and_consuming_a_seat_feature_are_refused(call
     assert seats.json()["code"] == 2011
     license_summary = call("license", {"key": token_key.number}).json()["summary"]
     assert license_summary == [
-        {"feature_id": 30, "feature_name": "Фича 30", "type": "TOKEN", "total": 200, "occupied": 0, "free": 200}
+        {
+            "feature_id": 30,
+            "feature_name": "Фича 30",
+            "type": "TOKEN",
+            "total": 200,
+            "occupied": 0,
+            "free": 200,
+        }
     ]

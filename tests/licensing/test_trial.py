@@ -58,12 +58,20 @@ def test_a_trial_creates_the_client_the_key_and_a_trial_line(
     )
     key = LicenseKey.objects.get(client=client)
     line = key.lines.get()
-    assert body["key"] == key.number and body["trial_granted"] is True
+    assert body["key"] == key.number
+    assert body["trial_granted"] is True
     assert line.is_trial
     assert line.expires_at - line.starts_at == timedelta(days=14)
     assert body["products"][0]["state"] == "active"
     assert body["summary"] == [
-        {"feature_id": 10, "feature_name": "Фича 10", "type": "USER", "total": 1, "occupied": 0, "free": 1}
+        {
+            "feature_id": 10,
+            "feature_name": "Фича 10",
+            "type": "USER",
+            "total": 1,
+            "occupied": 0,
+            "free": 1,
+        }
     ]
     assert sent == [line]
     assert AuditEvent.objects.filter(action="trial.register", object_id=str(key.pk)).exists()
@@ -158,7 +166,10 @@ def test_refusals_speak_the_language_asked_for(call, trial_product) -> None:
 def test_trials_are_rate_limited_per_ip(call, trial_product, settings) -> None:
     settings.LICENTIA_TRIAL_RATE_LIMIT = 2
     for number in range(2):
-        call("trial", {**QUESTIONNAIRE, "email": f"u{number}@x.ru", "fingerprint": {"n": str(number)}})
+        call(
+            "trial",
+            {**QUESTIONNAIRE, "email": f"u{number}@x.ru", "fingerprint": {"n": str(number)}},
+        )
 
     refused = call("trial", QUESTIONNAIRE)
 
@@ -172,7 +183,9 @@ def test_license_info_counts_seats_taken_and_free(call, key) -> None:
 
     body = call("license", {"key": key.number}).json()
 
-    assert [(row["type"], row["total"], row["occupied"], row["free"]) for row in body["summary"]] == [
+    assert [
+        (row["type"], row["total"], row["occupied"], row["free"]) for row in body["summary"]
+    ] == [
         ("USER", 2, 1, 1),
         ("HOST", 1, 0, 1),
     ]

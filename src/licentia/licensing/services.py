@@ -262,19 +262,19 @@ def _capture_locked(
 
     taken = seats_taken(key, moment)
     for pool in pools:
-        name = units[pool.license_type]
-        if name is None or taken.get((feature_id, pool.license_type), 0) >= pool.capacity:
+        unit_name = units[pool.license_type]
+        if unit_name is None or taken.get((feature_id, pool.license_type), 0) >= pool.capacity:
             continue
         # The unit's old session of this type, if any, lost its seat: it ends as timed out.
         Session.objects.filter(
-            key=key, feature_id=feature_id, unit=name, ended_at__isnull=True
+            key=key, feature_id=feature_id, unit=unit_name, ended_at__isnull=True
         ).update(ended_at=moment, end_reason=EndReason.TIMED_OUT)
         session = Session.objects.create(
             key=key,
             feature_id=feature_id,
             license_type=pool.license_type,
             binding=pool.binding,
-            unit=name,
+            unit=unit_name,
             user=unit.user[:200],
             host=unit.host[:200],
             database=unit.database[:200],
@@ -478,7 +478,7 @@ def trial_register(
     company (2022); a machine to one e-mail (2051)."""
     moment = at or timezone.now()
     product = _trial_product(product_id)
-    typed = {
+    typed: dict[str, Any] = {
         "company": questionnaire.get("company", ""),
         "contact": questionnaire.get("contact", ""),
         "email": questionnaire.get("email", ""),
@@ -532,7 +532,7 @@ def trial_register(
     return TrialOutcome(key=key, line=line)
 
 
-def _trial_client(typed: dict[str, str], *, email: str, actor: Actor) -> Client:
+def _trial_client(typed: dict[str, Any], *, email: str, actor: Actor) -> Client:
     same_email = list(Client.objects.filter(email=email).order_by("id"))
     wanted = company_key(typed["company"])
     for client in same_email:

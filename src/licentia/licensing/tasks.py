@@ -1,0 +1,16 @@
+from django.core.management import call_command
+from django_tasks import task
+
+from licentia.licensing.services import sessions_sweep
+
+
+@task()
+def sweep_sessions() -> dict[str, int]:
+    """Ends timed-out, idle, blocked and unlicensed sessions: the monitor shows them ended."""
+    return sessions_sweep()
+
+
+@task()
+def prune_finished_tasks() -> None:
+    """The sweep runs every minute; its finished results are kept a day."""
+    call_command("prune_db_task_results", "--min-age-days", "1", "--queue-name", "*")
