@@ -14,14 +14,15 @@ from ninja.errors import ValidationError as RequestValidationError
 
 from licentia.api import schemas
 from licentia.core.audit import client_ip
+from licentia.core.models import VendorSettings
 from licentia.core.selectors import vendor_settings_get
 from licentia.core.signing import public_key_pem
 from licentia.keys.selectors import KeyLicense, key_license, line_is_live, line_sentence
 from licentia.licensing.certificates import LICENSE_DOMAIN, certificate_issue
-from licentia.licensing.models import Session
 from licentia.licensing.refusals import Refusal, invalid
 from licentia.licensing.selectors import key_find, key_usage
 from licentia.licensing.services import (
+    Granted,
     Unit,
     rate_limit_hit,
     session_capture,
@@ -132,6 +133,7 @@ def _license_body(
     license_: KeyLicense,
     *,
     moment: datetime,
+    vendor: VendorSettings,
     fingerprint: dict[str, str] | None,
     nonce: str | None,
 ) -> dict[str, Any]:
@@ -159,7 +161,7 @@ def _license_body(
             for row in key_usage(license_, moment)
         ],
         "certificate": certificate_issue(
-            license_, moment=moment, fingerprint=fingerprint, nonce=nonce
+            license_, moment=moment, vendor=vendor, fingerprint=fingerprint, nonce=nonce
         ),
     }
 
@@ -197,7 +199,11 @@ def trial(request: HttpRequest, payload: schemas.TrialIn) -> Status:
     )
     license_ = key_license(outcome.key, moment)
     body = _license_body(
-        license_, moment=moment, fingerprint=payload.fingerprint, nonce=payload.nonce
+        license_,
+        moment=moment,
+        vendor=vendor_settings_get(),
+        fingerprint=payload.fingerprint,
+        nonce=payload.nonce,
     )
     granted = outcome.line is not None
     return Status(201 if granted else 200, {**body, "trial_granted": granted})
@@ -211,21 +217,24 @@ def license_info(request: HttpRequest, payload: schemas.LicenseIn) -> dict[str, 
     return _license_body(
         key_license(key, moment),
         moment=moment,
+        vendor=vendor_settings_get(),
         fingerprint=payload.fingerprint,
         nonce=payload.nonce,
     )
 
 
-def _session_body(session: Session, license_: KeyLicense, nonce: str | None) -> dict[str, Any]:
+def _session_body(granted: Granted, nonce: str | None) -> dict[str, Any]:
+    session = granted.session
     return {
         "session_id": session.public_id,
         "type": session.license_type,
         "binding": session.binding,
-        "lease_seconds": vendor_settings_get().lease_seconds,
+        "lease_seconds": granted.vendor.lease_seconds,
         "lease_expires_at": session.lease_expires_at,
         "certificate": certificate_issue(
-            license_,
+            granted.license,
             moment=session.last_heartbeat_at,
+            vendor=granted.vendor,
             fingerprint=session.fingerprint or None,
             nonce=nonce,
         ),
@@ -248,7 +257,7 @@ def capture(request: HttpRequest, payload: schemas.CaptureIn) -> dict[str, Any]:
         app_version=payload.app_version,
         ip=client_ip(request),
     )
-    return _session_body(granted.session, granted.license, payload.nonce)
+    return _session_body(granted, payload.nonce)
 
 
 @api.post(
@@ -257,7 +266,7 @@ def capture(request: HttpRequest, payload: schemas.CaptureIn) -> dict[str, Any]:
 def heartbeat(request: HttpRequest, payload: schemas.HeartbeatIn) -> dict[str, Any]:
     _speak(payload.language)
     granted = session_heartbeat(session_id=payload.session_id)
-    return _session_body(granted.session, granted.license, payload.nonce)
+    return _session_body(granted, payload.nonce)
 
 
 @api.post("/release", response={200: schemas.ReleaseOut, **REFUSALS}, summary="Release a seat")

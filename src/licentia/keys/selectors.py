@@ -4,13 +4,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from licentia.catalog.models import TrialCounting
+from licentia.catalog.models import ProductFeature, TrialCounting
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 
@@ -38,7 +38,10 @@ def line_is_live(line: KeyLine, *, at: datetime | None = None) -> bool:
 
 
 def key_lines(key: LicenseKey) -> QuerySet[KeyLine]:
-    return key.lines.select_related("product").prefetch_related("product__lines__feature")
+    feature_lines = ProductFeature.objects.select_related("feature")
+    return key.lines.select_related("product").prefetch_related(
+        Prefetch("product__lines", queryset=feature_lines)
+    )
 
 
 def line_features(line: KeyLine) -> list[str]:

@@ -6,7 +6,8 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from licentia.core.selectors import vendor_settings_get, vendor_signing_key
+from licentia.core.models import VendorSettings
+from licentia.core.selectors import vendor_signing_key
 from licentia.keys.selectors import KeyLicense
 
 CERTIFICATE_VERSION = 1
@@ -33,10 +34,11 @@ def certificate_payload(
     license_: KeyLicense,
     *,
     moment: datetime,
+    vendor: VendorSettings,
     fingerprint: dict[str, str] | None = None,
     nonce: str | None = None,
 ) -> dict[str, Any]:
-    grace_end = moment + timedelta(days=vendor_settings_get().offline_grace_days)
+    grace_end = moment + timedelta(days=vendor.offline_grace_days)
     features = []
     ends: list[datetime] = []
     for feature_id in sorted(license_.pools):
@@ -68,10 +70,10 @@ def certificate_payload(
     return payload
 
 
-def certificate_sign(payload: dict[str, Any]) -> str:
+def certificate_sign(payload: dict[str, Any], *, vendor: VendorSettings) -> str:
     """base64url(payload) + "." + base64url(Ed25519 over LICENSE_DOMAIN + payload)."""
     body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    signature = vendor_signing_key().sign(LICENSE_DOMAIN + body)
+    signature = vendor_signing_key(vendor).sign(LICENSE_DOMAIN + body)
     return f"{_b64url(body)}.{_b64url(signature)}"
 
 
@@ -79,9 +81,11 @@ def certificate_issue(
     license_: KeyLicense,
     *,
     moment: datetime,
+    vendor: VendorSettings,
     fingerprint: dict[str, str] | None = None,
     nonce: str | None = None,
 ) -> str:
-    return certificate_sign(
-        certificate_payload(license_, moment=moment, fingerprint=fingerprint, nonce=nonce)
+    payload = certificate_payload(
+        license_, moment=moment, vendor=vendor, fingerprint=fingerprint, nonce=nonce
     )
+    return certificate_sign(payload, vendor=vendor)

@@ -15,13 +15,19 @@ from licentia.licensing.refusals import Code, Refusal
 SEAT_TYPES = [LicenseType.USER, LicenseType.HOST, LicenseType.DATABASE, LicenseType.PROCESS]
 
 
-def key_find(number: str) -> LicenseKey:
-    """The key for a number typed in any formatting; refuses 2026 when malformed, 2009 when
-    unknown."""
-    parsed = keycodes.parse_code(number, prefix_length=keycodes.PREFIX_LENGTH)
+def key_number_parse(typed: str) -> str:
+    """The key number as stored, from a number typed in any formatting; refuses 2026 when it
+    is malformed."""
+    parsed = keycodes.parse_code(typed, prefix_length=keycodes.PREFIX_LENGTH)
     if parsed is None:
         raise Refusal(Code.MALFORMED_KEY)
-    key = LicenseKey.objects.filter(number=keycodes.format_code(*parsed)).first()
+    return keycodes.format_code(*parsed)
+
+
+def key_find(typed: str) -> LicenseKey:
+    """The key for a number typed in any formatting; refuses 2026 when malformed, 2009 when
+    unknown."""
+    key = LicenseKey.objects.select_related("client").filter(number=key_number_parse(typed)).first()
     if key is None:
         raise Refusal(Code.UNKNOWN_KEY)
     return key
@@ -33,6 +39,15 @@ def seat_held(moment: datetime) -> Q:
     floating = Q(binding=Binding.FLOATING, lease_expires_at__gt=moment)
     bound = Q(binding=Binding.BOUND) & (Q(bound_until__isnull=True) | Q(bound_until__gt=moment))
     return Q(ended_at__isnull=True) & (floating | bound)
+
+
+def session_holds_seat(session: Session, moment: datetime) -> bool:
+    """seat_held for one session already read."""
+    if session.ended_at is not None:
+        return False
+    if session.binding == Binding.FLOATING:
+        return session.lease_expires_at > moment
+    return session.bound_until is None or session.bound_until > moment
 
 
 def sessions_holding(key: LicenseKey, moment: datetime) -> QuerySet[Session]:

@@ -40,9 +40,10 @@ from licentia.licensing.models import (
 from licentia.licensing.refusals import PROBLEM_CODES, Code, Refusal, invalid
 from licentia.licensing.selectors import (
     SEAT_TYPES,
-    key_find,
+    key_number_parse,
     seat_held,
     seats_taken,
+    session_holds_seat,
     tokens_consumed,
 )
 
@@ -142,13 +143,18 @@ def problem_record(
 class Granted:
     session: Session
     license: KeyLicense
+    vendor: VendorSettings
 
 
-def _lock(key: LicenseKey) -> LicenseKey:
+def _locked_key(number: str) -> LicenseKey:
+    keys = LicenseKey.objects.select_related("client").filter(number=number)
     # LICENTIA_CAPTURE_LOCK exists for the test that shows the race without the lock.
     if getattr(settings, "LICENTIA_CAPTURE_LOCK", True):
-        return LicenseKey.objects.select_for_update().select_related("client").get(pk=key.pk)
-    return LicenseKey.objects.select_related("client").get(pk=key.pk)
+        keys = keys.select_for_update(of=("self",))
+    key = keys.first()
+    if key is None:
+        raise Refusal(Code.UNKNOWN_KEY)
+    return key
 
 
 def _pools_for(license_: KeyLicense, feature_id: int) -> list[Pool]:
@@ -202,11 +208,13 @@ def session_capture(
     one in the first pool with room. Refusals are recorded as Problems."""
     moment = at or timezone.now()
     key: LicenseKey | None = None
+    number = key_number
     try:
-        key = key_find(key_number)
+        number = key_number_parse(key_number)
         with transaction.atomic():
+            key = _locked_key(number)
             return _capture_locked(
-                key=_lock(key),
+                key=key,
                 feature_id=feature_id,
                 unit=unit,
                 details={
@@ -219,7 +227,7 @@ def session_capture(
     except Refusal as refusal:
         if refusal.code in PROBLEM_CODES:
             problem_record(
-                key_number=key.number if key else key_number,
+                key_number=number,
                 key=key,
                 feature_id=feature_id,
                 unit=unit,
@@ -234,41 +242,45 @@ def _capture_locked(
 ) -> Granted:
     license_ = key_license(key, moment)
     pools = _pools_for(license_, feature_id)
-    lease = vendor_settings_get().lease_seconds
+    vendor = vendor_settings_get()
     units = {pool.license_type: unit.name_for(pool.license_type) for pool in pools}
     if not any(units.values()):
         missing = {name for pool in pools for name in unit.missing_for(pool.license_type)}
         raise invalid({name: [str(_required)] for name in sorted(missing)})
 
-    open_sessions = Session.objects.filter(
-        key=key,
-        feature_id=feature_id,
-        ended_at__isnull=True,
-        unit__in=[name for name in units.values() if name],
+    open_sessions = list(
+        Session.objects.filter(
+            key=key,
+            feature_id=feature_id,
+            ended_at__isnull=True,
+            unit__in=[name for name in units.values() if name],
+        )
     )
     for session in open_sessions:
         pool = next((p for p in pools if p.license_type == session.license_type), None)
-        if units.get(session.license_type) != session.unit or pool is None:
+        if pool is None or units[pool.license_type] != session.unit:
             continue
-        if not Session.objects.filter(pk=session.pk).filter(seat_held(moment)).exists():
+        if not session_holds_seat(session, moment):
             continue
-        for name, value in {**details, **_seat_ends(pool, moment, lease)}.items():
+        for name, value in {**details, **_seat_ends(pool, moment, vendor.lease_seconds)}.items():
             setattr(session, name, value)
         session.last_heartbeat_at = moment
         session.released_at = None
         session.save()
         _record_trial_use(license_, feature_id, moment)
-        return Granted(session=session, license=license_)
+        return Granted(session=session, license=license_, vendor=vendor)
 
     taken = seats_taken(key, moment)
     for pool in pools:
         unit_name = units[pool.license_type]
         if unit_name is None or taken.get((feature_id, pool.license_type), 0) >= pool.capacity:
             continue
-        # The unit's old session of this type, if any, lost its seat: it ends as timed out.
-        Session.objects.filter(
-            key=key, feature_id=feature_id, unit=unit_name, ended_at__isnull=True
-        ).update(ended_at=moment, end_reason=EndReason.TIMED_OUT)
+        # The unit's old sessions, if any, lost their seats: they end as timed out.
+        lost = [session.pk for session in open_sessions if session.unit == unit_name]
+        if lost:
+            Session.objects.filter(pk__in=lost).update(
+                ended_at=moment, end_reason=EndReason.TIMED_OUT
+            )
         session = Session.objects.create(
             key=key,
             feature_id=feature_id,
@@ -282,10 +294,10 @@ def _capture_locked(
             started_at=moment,
             last_heartbeat_at=moment,
             **details,
-            **_seat_ends(pool, moment, lease),
+            **_seat_ends(pool, moment, vendor.lease_seconds),
         )
         _record_trial_use(license_, feature_id, moment)
-        return Granted(session=session, license=license_)
+        return Granted(session=session, license=license_, vendor=vendor)
     raise Refusal(Code.NO_FREE_SEAT)
 
 
@@ -304,24 +316,27 @@ def session_heartbeat(*, session_id: Any, at: datetime | None = None) -> Granted
     blocked or its license ended meanwhile."""
     moment = at or timezone.now()
     session = _session_find(session_id)
+    if session.released_at is not None or not session_holds_seat(session, moment):
+        raise Refusal(Code.UNKNOWN_SESSION)
+    # Each change is conditional on the seat being held still: a reset or a sweep between
+    # the read and the write wins.
     alive = Session.objects.filter(pk=session.pk, released_at__isnull=True).filter(
         seat_held(moment)
     )
-    if not alive.exists():
-        raise Refusal(Code.UNKNOWN_SESSION)
     license_ = key_license(session.key, moment)
-    pool = license_.pools.get(session.feature_id, {}).get(session.license_type)
+    pool = license_.pool(session.feature_id, session.license_type)
     if session.key.blocked or pool is None:
         reason = EndReason.KEY_BLOCKED if session.key.blocked else EndReason.LICENSE_ENDED
         alive.update(ended_at=moment, end_reason=reason)
         raise Refusal(Code.KEY_BLOCKED if session.key.blocked else Code.LICENSE_EXPIRED)
-    ends = _seat_ends(pool, moment, vendor_settings_get().lease_seconds)
+    vendor = vendor_settings_get()
+    ends = _seat_ends(pool, moment, vendor.lease_seconds)
     if not alive.update(last_heartbeat_at=moment, **ends):
         raise Refusal(Code.UNKNOWN_SESSION)
     for name, value in ends.items():
         setattr(session, name, value)
     session.last_heartbeat_at = moment
-    return Granted(session=session, license=license_)
+    return Granted(session=session, license=license_, vendor=vendor)
 
 
 def session_release(*, session_id: Any, at: datetime | None = None) -> Session:
@@ -411,9 +426,9 @@ def tokens_consume(
     """Takes tokens from the key's balance atomically; never below zero (2063). A repeated
     idempotency key answers as the first call did and consumes nothing more."""
     moment = at or timezone.now()
-    key = key_find(key_number)
+    number = key_number_parse(key_number)
     with transaction.atomic():
-        key = _lock(key)
+        key = _locked_key(number)
         if idempotency_key:
             earlier = TokenConsumption.objects.filter(
                 key=key, idempotency_key=idempotency_key
