@@ -18,10 +18,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+from benchdb import prepare_database  # noqa: E402
 
 FORMS = ["ООО", "АО", "ИП", "ЗАО", "ПАО"]
 ADJECTIVES = [
@@ -119,20 +120,6 @@ def inn(rng: random.Random) -> str:
     weights = [2, 4, 10, 3, 5, 9, 4, 6, 8]
     check = sum(w * d for w, d in zip(weights, digits, strict=True)) % 11 % 10
     return "".join(map(str, digits)) + str(check)
-
-
-def prepare_database(url: str | None, data_dir: Path) -> None:
-    os.environ["LICENTIA_DATA_DIR"] = str(data_dir)
-    if url:
-        parts = urlsplit(url)
-        import psycopg
-
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS licentia_bench")
-            admin.execute("CREATE DATABASE licentia_bench")
-        os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/licentia_bench"))
-    else:
-        os.environ.pop("DATABASE_URL", None)
 
 
 def generate(count: int, rng: random.Random) -> list[tuple]:

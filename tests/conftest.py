@@ -11,8 +11,17 @@ from aiosmtpd.smtp import Envelope
 from django.contrib.auth.models import Group
 
 from licentia.core.models import User
+from licentia.core.process_cache import ProcessCache
 from licentia.core.roles import FULL_ACCESS, READ_ONLY
 from tests.factories import StaffUserFactory
+
+
+@pytest.fixture(autouse=True)
+def process_caches_cleared() -> Iterator[None]:
+    """Each test starts from its own database: nothing read by an earlier test is kept."""
+    ProcessCache.clear_all()
+    yield
+    ProcessCache.clear_all()
 
 
 @pytest.fixture

@@ -198,6 +198,8 @@ globals().update(email_from_env())
 EMAIL_TIMEOUT = 20
 # Trial registrations accepted per IP address and hour.
 LICENTIA_TRIAL_RATE_LIMIT = int(os.environ.get("LICENTIA_TRIAL_RATE_LIMIT", "20"))
+# How long a server process keeps vendor settings and the catalog before reading them again.
+PROCESS_CACHE_SECONDS = float(os.environ.get("LICENTIA_PROCESS_CACHE_SECONDS", "5"))
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "licentia@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -272,12 +272,12 @@ def heartbeat(request: HttpRequest, payload: schemas.HeartbeatIn) -> dict[str, A
 @api.post("/release", response={200: schemas.ReleaseOut, **REFUSALS}, summary="Release a seat")
 def release(request: HttpRequest, payload: schemas.ReleaseIn) -> dict[str, Any]:
     _speak(payload.language)
-    session = session_release(session_id=payload.session_id)
+    released = session_release(session_id=payload.session_id)
     return {
-        "session_id": session.public_id,
-        "released_at": session.released_at,
-        "ended_at": session.ended_at,
-        "bound": session.ended_at is None,
+        "session_id": payload.session_id,
+        "released_at": released["released_at"],
+        "ended_at": released["ended_at"],
+        "bound": released["ended_at"] is None,
     }
 
 

@@ -4,12 +4,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
 
 from licentia.core.models import VendorSettings
+from licentia.core.process_cache import ProcessCache
 from licentia.core.services import vendor_settings_ensure
 from licentia.core.signing import load_private_key
 
+_vendor_settings = ProcessCache(vendor_settings_ensure, cleared_by=[VendorSettings])
+
 
 def vendor_settings_get() -> VendorSettings:
-    return vendor_settings_ensure()
+    """The settings as this process last read them (at most PROCESS_CACHE_SECONDS ago): for
+    reading only; vendor_settings_update changes them."""
+    return _vendor_settings.get()
 
 
 def vendor_signing_key(current: VendorSettings | None = None) -> Ed25519PrivateKey:

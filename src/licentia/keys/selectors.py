@@ -4,13 +4,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from licentia.catalog.models import ProductFeature, TrialCounting
+from licentia.catalog.models import TrialCounting
+from licentia.catalog.selectors import catalog_products
+from licentia.core.rawsql import models_from_rows, select_list
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 
@@ -37,11 +39,24 @@ def line_is_live(line: KeyLine, *, at: datetime | None = None) -> bool:
     )
 
 
-def key_lines(key: LicenseKey) -> QuerySet[KeyLine]:
-    feature_lines = ProductFeature.objects.select_related("feature")
-    return key.lines.select_related("product").prefetch_related(
-        Prefetch("product__lines", queryset=feature_lines)
-    )
+def key_lines(key: LicenseKey) -> list[KeyLine]:
+    """The key's lines, each with its product and the product's feature lines and features."""
+    # Written out: the ORM's compiling of this one query costs more than running it, and the
+    # licensing protocol reads a key's lines on every capture and heartbeat.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {select_list(KeyLine, 'l')} FROM keys_keyline l "  # noqa: S608
+            "WHERE l.key_id = %s ORDER BY l.id",
+            [key.pk],
+        )
+        lines = models_from_rows(KeyLine, cursor.fetchall())
+    products = catalog_products()
+    if any(line.product_id not in products for line in lines):
+        # A product made by another process since this one read the catalog.
+        products = catalog_products(fresh=True)
+    for line in lines:
+        line.product = products[line.product_id]
+    return lines
 
 
 def line_features(line: KeyLine) -> list[str]:
@@ -107,7 +122,7 @@ class KeyLicense:
 
 
 def key_license(key: LicenseKey, moment: datetime) -> KeyLicense:
-    lines = list(key_lines(key))
+    lines = key_lines(key)
     live = [line for line in lines if line_is_live(line, at=moment)] if not key.blocked else []
     pools: dict[int, dict[str, Pool]] = defaultdict(dict)
     names: dict[int, str] = {}
@@ -206,7 +221,7 @@ class KeyState:
 def key_state(key: LicenseKey, *, at: datetime | None = None) -> str:
     if key.blocked:
         return KeyState.BLOCKED
-    lines = list(key_lines(key))
+    lines = key_lines(key)
     if not lines:
         return KeyState.EMPTY
     moment = _now(at)

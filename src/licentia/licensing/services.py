@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from licentia.catalog.models import Binding, LicenseType, Product, TrialCounting
 from licentia.clients.models import Client, ClientSource
 from licentia.clients.services import client_clean, client_create
+from licentia.core import rawsql
 from licentia.core.audit import Actor, audit_record, snapshot
 from licentia.core.models import ActorKind, VendorSettings
 from licentia.core.normalize import company_key
@@ -27,6 +28,7 @@ from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 from licentia.keys.selectors import KeyLicense, Pool, key_license, line_is_live
 from licentia.keys.services import key_line_add, license_key_generate
+from licentia.licensing import queries
 from licentia.licensing.certificates import fingerprint_sha256
 from licentia.licensing.models import (
     EndReason,
@@ -41,8 +43,6 @@ from licentia.licensing.refusals import PROBLEM_CODES, Code, Refusal, invalid
 from licentia.licensing.selectors import (
     SEAT_TYPES,
     key_number_parse,
-    seat_held,
-    seats_taken,
     session_holds_seat,
     tokens_consumed,
 )
@@ -147,11 +147,8 @@ class Granted:
 
 
 def _locked_key(number: str) -> LicenseKey:
-    keys = LicenseKey.objects.select_related("client").filter(number=number)
     # LICENTIA_CAPTURE_LOCK exists for the test that shows the race without the lock.
-    if getattr(settings, "LICENTIA_CAPTURE_LOCK", True):
-        keys = keys.select_for_update(of=("self",))
-    key = keys.first()
+    key = queries.key_by_number(number, for_update=getattr(settings, "LICENTIA_CAPTURE_LOCK", True))
     if key is None:
         raise Refusal(Code.UNKNOWN_KEY)
     return key
@@ -248,20 +245,15 @@ def _capture_locked(
         missing = {name for pool in pools for name in unit.missing_for(pool.license_type)}
         raise invalid({name: [str(_required)] for name in sorted(missing)})
 
-    open_sessions = list(
-        Session.objects.filter(
-            key=key,
-            feature_id=feature_id,
-            ended_at__isnull=True,
-            unit__in=[name for name in units.values() if name],
-        )
+    taken, mine = queries.seats_held(
+        key_id=key.pk,
+        feature_id=feature_id,
+        moment=moment,
+        units={name for name in units.values() if name},
     )
-    for session in open_sessions:
-        pool = next((p for p in pools if p.license_type == session.license_type), None)
-        if pool is None or units[pool.license_type] != session.unit:
-            continue
-        if not session_holds_seat(session, moment):
-            continue
+    if mine:
+        session = Session.objects.get(pk=mine)
+        pool = next(p for p in pools if p.license_type == session.license_type)
         for name, value in {**details, **_seat_ends(pool, moment, vendor.lease_seconds)}.items():
             setattr(session, name, value)
         session.last_heartbeat_at = moment
@@ -270,18 +262,12 @@ def _capture_locked(
         _record_trial_use(license_, feature_id, moment)
         return Granted(session=session, license=license_, vendor=vendor)
 
-    taken = seats_taken(key, moment)
     for pool in pools:
         unit_name = units[pool.license_type]
-        if unit_name is None or taken.get((feature_id, pool.license_type), 0) >= pool.capacity:
+        if unit_name is None or taken.get(pool.license_type, 0) >= pool.capacity:
             continue
-        # The unit's old sessions, if any, lost their seats: they end as timed out.
-        lost = [session.pk for session in open_sessions if session.unit == unit_name]
-        if lost:
-            Session.objects.filter(pk__in=lost).update(
-                ended_at=moment, end_reason=EndReason.TIMED_OUT
-            )
-        session = Session.objects.create(
+        # An older session of the unit that lost its seat stays for the sweep to end.
+        session = Session(
             key=key,
             feature_id=feature_id,
             license_type=pool.license_type,
@@ -296,6 +282,7 @@ def _capture_locked(
             **details,
             **_seat_ends(pool, moment, vendor.lease_seconds),
         )
+        rawsql.insert(session)
         _record_trial_use(license_, feature_id, moment)
         return Granted(session=session, license=license_, vendor=vendor)
     raise Refusal(Code.NO_FREE_SEAT)
@@ -304,34 +291,31 @@ def _capture_locked(
 _required = gettext_lazy("This field is required.")
 
 
-def _session_find(public_id: Any) -> Session:
-    session = Session.objects.select_related("key__client").filter(public_id=public_id).first()
-    if session is None:
-        raise Refusal(Code.UNKNOWN_SESSION)
-    return session
-
-
 def session_heartbeat(*, session_id: Any, at: datetime | None = None) -> Granted:
     """Extends the lease of a session that still holds its seat; ends it when the key was
-    blocked or its license ended meanwhile."""
+    blocked or its license ended meanwhile. Every write is conditional on the seat being
+    held still: a reset or a sweep between the read and the write wins."""
     moment = at or timezone.now()
-    session = _session_find(session_id)
+    session = queries.session_with_key(session_id)
+    if session is None:
+        raise Refusal(Code.UNKNOWN_SESSION)
     if session.released_at is not None or not session_holds_seat(session, moment):
         raise Refusal(Code.UNKNOWN_SESSION)
-    # Each change is conditional on the seat being held still: a reset or a sweep between
-    # the read and the write wins.
-    alive = Session.objects.filter(pk=session.pk, released_at__isnull=True).filter(
-        seat_held(moment)
-    )
     license_ = key_license(session.key, moment)
     pool = license_.pool(session.feature_id, session.license_type)
     if session.key.blocked or pool is None:
         reason = EndReason.KEY_BLOCKED if session.key.blocked else EndReason.LICENSE_ENDED
-        alive.update(ended_at=moment, end_reason=reason)
+        queries.session_end_if_held(session_pk=session.pk, moment=moment, reason=reason)
         raise Refusal(Code.KEY_BLOCKED if session.key.blocked else Code.LICENSE_EXPIRED)
     vendor = vendor_settings_get()
     ends = _seat_ends(pool, moment, vendor.lease_seconds)
-    if not alive.update(last_heartbeat_at=moment, **ends):
+    extended = queries.session_extend(
+        session_pk=session.pk,
+        moment=moment,
+        lease_expires_at=ends["lease_expires_at"],
+        bound_until=ends.get("bound_until"),
+    )
+    if not extended:
         raise Refusal(Code.UNKNOWN_SESSION)
     for name, value in ends.items():
         setattr(session, name, value)
@@ -339,25 +323,13 @@ def session_heartbeat(*, session_id: Any, at: datetime | None = None) -> Granted
     return Granted(session=session, license=license_, vendor=vendor)
 
 
-def session_release(*, session_id: Any, at: datetime | None = None) -> Session:
+def session_release(*, session_id: Any, at: datetime | None = None) -> dict[str, Any]:
     """Ends a floating session; a bound seat stays bound to its unit until reset or idle.
-    Releasing twice changes nothing."""
-    moment = at or timezone.now()
-    session = _session_find(session_id)
-    still_open = Session.objects.filter(
-        pk=session.pk, ended_at__isnull=True, released_at__isnull=True
-    )
-    if session.binding == Binding.BOUND:
-        still_open.update(released_at=moment, lease_expires_at=moment)
-    else:
-        still_open.update(
-            released_at=moment,
-            lease_expires_at=moment,
-            ended_at=moment,
-            end_reason=EndReason.RELEASED,
-        )
-    session.refresh_from_db()
-    return session
+    Releasing twice changes nothing. Returns the session's release and end times."""
+    released = queries.session_release(session_id, at or timezone.now())
+    if released is None:
+        raise Refusal(Code.UNKNOWN_SESSION)
+    return released
 
 
 def session_reset(

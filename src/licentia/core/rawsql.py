@@ -1,0 +1,67 @@
+"""Model instances from SQL written out, for the few hot queries where compiling the ORM's
+equivalent costs more than running it. Values pass through the same database converters
+(and come back from the same preparation) as the ORM's own, so instances are alike."""
+
+import functools
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from django.db import connection, models
+
+M = TypeVar("M", bound=models.Model)
+
+
+def select_list(model: type[models.Model], alias: str) -> str:
+    """Every column of the model, in field order, for `SELECT {select_list} FROM … alias`."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
+@functools.cache
+def _converters(model: type[models.Model], vendor: str) -> list[tuple[int, Any, list[Any]]]:
+    found = []
+    for index, field in enumerate(model._meta.concrete_fields):
+        column = field.get_col(model._meta.db_table)
+        own = field.get_db_converters(connection)  # type: ignore[attr-defined]
+        converters = connection.ops.get_db_converters(column) + own
+        if converters:
+            found.append((index, column, converters))
+    return found
+
+
+def models_from_rows(model: type[M], rows: Iterable[Sequence[Any]]) -> list[M]:
+    """Instances from rows whose first columns are select_list(model)."""
+    width = len(model._meta.concrete_fields)
+    attnames = [field.attname for field in model._meta.concrete_fields]
+    converters = _converters(model, connection.vendor)
+    instances = []
+    for row in rows:
+        values = list(row[:width])
+        for index, column, functions in converters:
+            for convert in functions:
+                values[index] = convert(values[index], column, connection)
+        instances.append(model.from_db(connection.alias, attnames, values))
+    return instances
+
+
+def insert(instance: models.Model) -> None:
+    """INSERT … RETURNING the primary key, as instance.save() would for a new row."""
+    meta = instance._meta
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    for field in fields:
+        field.pre_save(instance, add=True)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    values = [
+        field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}) "  # noqa: S608
+            f"RETURNING {quote(meta.pk.column)}",
+            values,
+        )
+        instance.pk = cursor.fetchone()[0]
+    instance._state.adding = False
+    instance._state.db = connection.alias

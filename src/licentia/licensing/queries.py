@@ -1,0 +1,159 @@
+"""SQL of the protocol's hot path, written out: compiling the equivalent ORM queries costs
+several times more than running them (bench/RESULTS.md), and capture, heartbeat and release
+are what every protected application calls all day. Each returns model instances or plain
+values; tests run them on both databases."""
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.db import connection
+
+from licentia.clients.models import Client
+from licentia.core.rawsql import models_from_rows, select_list
+from licentia.keys.models import LicenseKey
+from licentia.licensing.models import EndReason, Session
+
+# The same rule as selectors.seat_held, for SQL written out: an open session holds its seat
+# while its lease (floating) or its idle limit (bound) has not passed.
+SEAT_HELD_SQL = (
+    "s.ended_at IS NULL AND ("
+    "(s.binding = 'floating' AND s.lease_expires_at > %(moment)s) OR "
+    "(s.binding = 'bound' AND (s.bound_until IS NULL OR s.bound_until > %(moment)s)))"
+)
+
+
+def _moment(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _session_id(value: UUID | str) -> Any:
+    return Session._meta.get_field("public_id").get_db_prep_value(value, connection)
+
+
+def _with_company(key: LicenseKey, company: str) -> LicenseKey:
+    # The certificate names the company; the client's other fields load if ever asked for.
+    key.client = Client.from_db(connection.alias, ["id", "company"], [key.client_id, company])
+    return key
+
+
+def key_by_number(number: str, *, for_update: bool) -> LicenseKey | None:
+    """The key with its client's company; locked until the transaction ends when asked
+    (PostgreSQL; SQLite's immediate transaction holds the whole database already)."""
+    lock = " FOR UPDATE OF k" if for_update and connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT k.id, k.number, k.client_id, k.blocked, c.company FROM keys_licensekey k "  # noqa: S608 - a constant lock clause
+            "JOIN clients_client c ON c.id = k.client_id WHERE k.number = %s" + lock,
+            [number],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    key_id, key_number, client_id, blocked, company = row
+    key = LicenseKey.from_db(
+        connection.alias,
+        ["id", "number", "client_id", "blocked"],
+        [key_id, key_number, client_id, bool(blocked)],
+    )
+    return _with_company(key, company)
+
+
+def seats_held(
+    *, key_id: int, feature_id: int, moment: datetime, units: set[str]
+) -> tuple[dict[str, int], int | None]:
+    """Per license type the seats of the feature held now, and the id of a session by which
+    one of the units holds one already (None when none does)."""
+    unit_params = {f"unit{index}": unit for index, unit in enumerate(sorted(units))}
+    unit_list = ", ".join(f"%({name})s" for name in unit_params) or "NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.license_type, COUNT(*), "  # noqa: S608 - constants and placeholders
+            f"MAX(CASE WHEN s.unit IN ({unit_list}) THEN s.id END) "
+            "FROM licensing_session s WHERE s.key_id = %(key)s AND s.feature_id = %(feature)s "
+            f"AND {SEAT_HELD_SQL} GROUP BY s.license_type",
+            {"key": key_id, "feature": feature_id, "moment": _moment(moment), **unit_params},
+        )
+        rows = cursor.fetchall()
+    taken = {license_type: count for license_type, count, _mine in rows}
+    mine = next((mine for _type, _count, mine in rows if mine is not None), None)
+    return taken, mine
+
+
+def session_with_key(public_id: UUID | str) -> Session | None:
+    """The session, its key and the key's client's company, in one read."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {select_list(Session, 's')}, k.number, k.client_id, k.blocked, c.company "  # noqa: S608
+            "FROM licensing_session s JOIN keys_licensekey k ON k.id = s.key_id "
+            "JOIN clients_client c ON c.id = k.client_id WHERE s.public_id = %s",
+            [_session_id(public_id)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    session = models_from_rows(Session, [row])[0]
+    number, client_id, blocked, company = row[-4:]
+    key = LicenseKey.from_db(
+        connection.alias,
+        ["id", "number", "client_id", "blocked"],
+        [session.key_id, number, client_id, bool(blocked)],
+    )
+    session.key = _with_company(key, company)
+    return session
+
+
+def session_extend(
+    *, session_pk: int, moment: datetime, lease_expires_at: datetime, bound_until: datetime | None
+) -> bool:
+    """Renews the lease (and the idle limit of a bound seat) if the session still holds its
+    seat and was not released; False when it did not."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE licensing_session AS s SET last_heartbeat_at = %(moment)s, "  # noqa: S608
+            "lease_expires_at = %(lease)s, "
+            "bound_until = CASE WHEN s.binding = 'bound' THEN %(bound)s ELSE s.bound_until END "
+            f"WHERE s.id = %(id)s AND s.released_at IS NULL AND {SEAT_HELD_SQL}",
+            {
+                "id": session_pk,
+                "moment": _moment(moment),
+                "lease": _moment(lease_expires_at),
+                "bound": _moment(bound_until) if bound_until else None,
+            },
+        )
+        return cursor.rowcount == 1
+
+
+def session_end_if_held(*, session_pk: int, moment: datetime, reason: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE licensing_session AS s SET ended_at = %(moment)s, end_reason = %(reason)s "  # noqa: S608
+            f"WHERE s.id = %(id)s AND {SEAT_HELD_SQL}",
+            {"id": session_pk, "moment": _moment(moment), "reason": reason},
+        )
+
+
+def session_release(public_id: UUID | str, moment: datetime) -> dict[str, Any] | None:
+    """Releases the session once: a floating one ends, a bound one keeps its seat. Returns
+    its release and end times, or None when there is no such session."""
+    params = {
+        "id": _session_id(public_id),
+        "moment": _moment(moment),
+        "released": EndReason.RELEASED.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE licensing_session SET released_at = %(moment)s, "
+            "lease_expires_at = %(moment)s, "
+            "ended_at = CASE WHEN binding = 'floating' THEN %(moment)s ELSE NULL END, "
+            "end_reason = CASE WHEN binding = 'floating' THEN %(released)s ELSE '' END "
+            "WHERE public_id = %(id)s AND ended_at IS NULL AND released_at IS NULL "
+            "RETURNING binding",
+            params,
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return {"released_at": moment, "ended_at": moment if row[0] == "floating" else None}
+    # Released before, or unknown.
+    earlier = Session.objects.filter(public_id=public_id).values("released_at", "ended_at").first()
+    return dict(earlier) if earlier is not None else None
