@@ -29,14 +29,14 @@ def _converters(model: type[models.Model], vendor: str) -> list[tuple[int, Any, 
     return found
 
 
-def models_from_rows(model: type[M], rows: Iterable[Sequence[Any]]) -> list[M]:
-    """Instances from rows whose first columns are select_list(model)."""
+def models_from_rows(model: type[M], rows: Iterable[Sequence[Any]], *, start: int = 0) -> list[M]:
+    """Instances from rows holding select_list(model) from column `start` on."""
     width = len(model._meta.concrete_fields)
     attnames = [field.attname for field in model._meta.concrete_fields]
     converters = _converters(model, connection.vendor)
     instances = []
     for row in rows:
-        values = list(row[:width])
+        values = list(row[start : start + width])
         for index, column, functions in converters:
             for convert in functions:
                 values[index] = convert(values[index], column, connection)

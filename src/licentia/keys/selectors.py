@@ -49,7 +49,11 @@ def key_lines(key: LicenseKey) -> list[KeyLine]:
             "WHERE l.key_id = %s ORDER BY l.id",
             [key.pk],
         )
-        lines = models_from_rows(KeyLine, cursor.fetchall())
+        return lines_with_products(models_from_rows(KeyLine, cursor.fetchall()))
+
+
+def lines_with_products(lines: list[KeyLine]) -> list[KeyLine]:
+    """The lines, each given its product from the catalog (with feature lines and features)."""
     products = catalog_products()
     if any(line.product_id not in products for line in lines):
         # A product made by another process since this one read the catalog.
@@ -121,8 +125,11 @@ class KeyLicense:
         }
 
 
-def key_license(key: LicenseKey, moment: datetime) -> KeyLicense:
-    lines = key_lines(key)
+def key_license(
+    key: LicenseKey, moment: datetime, *, lines: list[KeyLine] | None = None
+) -> KeyLicense:
+    """What the key licenses at the moment; `lines` when the caller read them already."""
+    lines = lines_with_products(lines) if lines is not None else key_lines(key)
     live = [line for line in lines if line_is_live(line, at=moment)] if not key.blocked else []
     pools: dict[int, dict[str, Pool]] = defaultdict(dict)
     names: dict[int, str] = {}

@@ -11,7 +11,7 @@ from django.db import connection
 
 from licentia.clients.models import Client
 from licentia.core.rawsql import models_from_rows, select_list
-from licentia.keys.models import LicenseKey
+from licentia.keys.models import KeyLine, LicenseKey
 from licentia.licensing.models import EndReason, Session
 
 # The same rule as selectors.seat_held, for SQL written out: an open session holds its seat
@@ -37,26 +37,31 @@ def _with_company(key: LicenseKey, company: str) -> LicenseKey:
     return key
 
 
-def key_by_number(number: str, *, for_update: bool) -> LicenseKey | None:
-    """The key with its client's company; locked until the transaction ends when asked
-    (PostgreSQL; SQLite's immediate transaction holds the whole database already)."""
+def key_with_lines(number: str, *, for_update: bool) -> tuple[LicenseKey, list[KeyLine]] | None:
+    """The key with its client's company and its lines, in one read; the key row locked until
+    the transaction ends when asked (PostgreSQL; SQLite's immediate transaction holds the
+    whole database already)."""
     lock = " FOR UPDATE OF k" if for_update and connection.features.has_select_for_update else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT k.id, k.number, k.client_id, k.blocked, c.company FROM keys_licensekey k "  # noqa: S608 - a constant lock clause
-            "JOIN clients_client c ON c.id = k.client_id WHERE k.number = %s" + lock,
+            "SELECT k.id, k.number, k.client_id, k.blocked, c.company, "  # noqa: S608
+            f"{select_list(KeyLine, 'l')} FROM keys_licensekey k "
+            "JOIN clients_client c ON c.id = k.client_id "
+            "LEFT JOIN keys_keyline l ON l.key_id = k.id "
+            "WHERE k.number = %s ORDER BY l.id" + lock,
             [number],
         )
-        row = cursor.fetchone()
-    if row is None:
+        rows = cursor.fetchall()
+    if not rows:
         return None
-    key_id, key_number, client_id, blocked, company = row
+    key_id, key_number, client_id, blocked, company = rows[0][:5]
     key = LicenseKey.from_db(
         connection.alias,
         ["id", "number", "client_id", "blocked"],
         [key_id, key_number, client_id, bool(blocked)],
     )
-    return _with_company(key, company)
+    lines = models_from_rows(KeyLine, [row for row in rows if row[5] is not None], start=5)
+    return _with_company(key, company), lines
 
 
 def seats_held(
@@ -80,27 +85,35 @@ def seats_held(
     return taken, mine
 
 
-def session_with_key(public_id: UUID | str) -> Session | None:
-    """The session, its key and the key's client's company, in one read."""
+def session_with_key(public_id: UUID | str) -> tuple[Session, list[KeyLine]] | None:
+    """The session, its key with the client's company, and the key's lines, in one read."""
+    width = len(Session._meta.concrete_fields)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {select_list(Session, 's')}, k.number, k.client_id, k.blocked, c.company "  # noqa: S608
+            f"SELECT {select_list(Session, 's')}, k.number, k.client_id, k.blocked, c.company, "  # noqa: S608
+            f"{select_list(KeyLine, 'l')} "
             "FROM licensing_session s JOIN keys_licensekey k ON k.id = s.key_id "
-            "JOIN clients_client c ON c.id = k.client_id WHERE s.public_id = %s",
+            "JOIN clients_client c ON c.id = k.client_id "
+            "LEFT JOIN keys_keyline l ON l.key_id = k.id "
+            "WHERE s.public_id = %s ORDER BY l.id",
             [_session_id(public_id)],
         )
-        row = cursor.fetchone()
-    if row is None:
+        rows = cursor.fetchall()
+    if not rows:
         return None
-    session = models_from_rows(Session, [row])[0]
-    number, client_id, blocked, company = row[-4:]
+    session = models_from_rows(Session, rows[:1])[0]
+    number, client_id, blocked, company = rows[0][width : width + 4]
     key = LicenseKey.from_db(
         connection.alias,
         ["id", "number", "client_id", "blocked"],
         [session.key_id, number, client_id, bool(blocked)],
     )
     session.key = _with_company(key, company)
-    return session
+    lines_start = width + 4
+    lines = models_from_rows(
+        KeyLine, [row for row in rows if row[lines_start] is not None], start=lines_start
+    )
+    return session, lines
 
 
 def session_extend(

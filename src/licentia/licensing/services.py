@@ -146,12 +146,14 @@ class Granted:
     vendor: VendorSettings
 
 
-def _locked_key(number: str) -> LicenseKey:
+def _locked_key(number: str) -> tuple[LicenseKey, list[KeyLine]]:
     # LICENTIA_CAPTURE_LOCK exists for the test that shows the race without the lock.
-    key = queries.key_by_number(number, for_update=getattr(settings, "LICENTIA_CAPTURE_LOCK", True))
-    if key is None:
+    found = queries.key_with_lines(
+        number, for_update=getattr(settings, "LICENTIA_CAPTURE_LOCK", True)
+    )
+    if found is None:
         raise Refusal(Code.UNKNOWN_KEY)
-    return key
+    return found
 
 
 def _pools_for(license_: KeyLicense, feature_id: int) -> list[Pool]:
@@ -209,9 +211,9 @@ def session_capture(
     try:
         number = key_number_parse(key_number)
         with transaction.atomic():
-            key = _locked_key(number)
+            key, lines = _locked_key(number)
             return _capture_locked(
-                key=key,
+                license_=key_license(key, moment, lines=lines),
                 feature_id=feature_id,
                 unit=unit,
                 details={
@@ -235,9 +237,14 @@ def session_capture(
 
 
 def _capture_locked(
-    *, key: LicenseKey, feature_id: int, unit: Unit, details: dict[str, Any], moment: datetime
+    *,
+    license_: KeyLicense,
+    feature_id: int,
+    unit: Unit,
+    details: dict[str, Any],
+    moment: datetime,
 ) -> Granted:
-    license_ = key_license(key, moment)
+    key = license_.key
     pools = _pools_for(license_, feature_id)
     vendor = vendor_settings_get()
     units = {pool.license_type: unit.name_for(pool.license_type) for pool in pools}
@@ -296,12 +303,13 @@ def session_heartbeat(*, session_id: Any, at: datetime | None = None) -> Granted
     blocked or its license ended meanwhile. Every write is conditional on the seat being
     held still: a reset or a sweep between the read and the write wins."""
     moment = at or timezone.now()
-    session = queries.session_with_key(session_id)
-    if session is None:
+    found = queries.session_with_key(session_id)
+    if found is None:
         raise Refusal(Code.UNKNOWN_SESSION)
+    session, lines = found
     if session.released_at is not None or not session_holds_seat(session, moment):
         raise Refusal(Code.UNKNOWN_SESSION)
-    license_ = key_license(session.key, moment)
+    license_ = key_license(session.key, moment, lines=lines)
     pool = license_.pool(session.feature_id, session.license_type)
     if session.key.blocked or pool is None:
         reason = EndReason.KEY_BLOCKED if session.key.blocked else EndReason.LICENSE_ENDED
@@ -400,7 +408,7 @@ def tokens_consume(
     moment = at or timezone.now()
     number = key_number_parse(key_number)
     with transaction.atomic():
-        key = _locked_key(number)
+        key, lines = _locked_key(number)
         if idempotency_key:
             earlier = TokenConsumption.objects.filter(
                 key=key, idempotency_key=idempotency_key
@@ -411,7 +419,7 @@ def tokens_consume(
                         {"idempotency_key": [_("Already used for a different consumption.")]}
                     )
                 return earlier.balance_after
-        license_ = key_license(key, moment)
+        license_ = key_license(key, moment, lines=lines)
         if key.blocked:
             raise Refusal(Code.KEY_BLOCKED)
         if feature_id not in license_.features_ever_held():
