@@ -4,6 +4,7 @@ from licentia.cabinet.demo import demo_seed
 from licentia.catalog.models import Product
 from licentia.keys.models import LicenseKey
 from licentia.keys.selectors import KeyState, key_state
+from licentia.licensing.models import Problem, Session, TokenConsumption
 
 
 @pytest.mark.django_db
@@ -23,3 +24,13 @@ def test_the_demo_holds_a_catalog_and_keys_in_every_state(tmp_path) -> None:
         KeyState.BLOCKED,
         KeyState.EMPTY,
     }
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_seats_held_a_released_one_a_problem_and_tokens_used(tmp_path) -> None:
+    demo_seed(data_dir=tmp_path)
+
+    assert Session.objects.filter(ended_at__isnull=True).count() == 5
+    assert Session.objects.filter(end_reason="released").count() == 1
+    assert Problem.objects.get().code == 2008
+    assert TokenConsumption.objects.get().amount == 120

@@ -1,5 +1,6 @@
 """Demo data for `licentia serve --demo`: seeded once into an empty server."""
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass
@@ -17,7 +18,15 @@ from licentia.core.audit import Actor
 from licentia.core.models import User
 from licentia.core.roles import READ_ONLY, SALES, SUPPORT
 from licentia.core.services import staff_user_create_admin
+from licentia.keys.models import LicenseKey
 from licentia.keys.services import key_line_add, key_set_blocked, license_key_generate
+from licentia.licensing.refusals import Refusal
+from licentia.licensing.services import (
+    Unit,
+    session_capture,
+    session_release,
+    tokens_consume,
+)
 
 DEMO_LOGIN_FILENAME = "demo-login.txt"
 DEMO_ADMIN = "admin"
@@ -200,3 +209,36 @@ def _seed_catalog_and_clients(*, sales_manager: User) -> None:
     )
     key_set_blocked(key=keys[5], blocked=True, actor=actor)
     # The last client keeps an empty key, as after "generate a new license key".
+    _seed_activity(pro_key=keys[0], basic_key=keys[2])
+
+
+def _seed_activity(*, pro_key: LicenseKey, basic_key: LicenseKey) -> None:
+    """What protected applications did: seats held now, one released, a refused capture
+    (a Problem) and tokens consumed, so the monitor and the reports have something to show."""
+    office = {"machine_id": "3f2a9c1e-demo", "os": "Windows Server 2019"}
+    for user, host in [("Смирнова", "buh-01"), ("Волков", "buh-02"), ("Администратор", "srv-1c")]:
+        session_capture(
+            key_number=pro_key.number,
+            feature_id=10,
+            unit=Unit(user=user, host=host, database="Торговля"),
+            fingerprint=office,
+            app_version="11.5.18",
+            ip="192.0.2.10",
+        )
+    session_capture(
+        key_number=pro_key.number,
+        feature_id=13,
+        unit=Unit(user="Администратор", host="srv-1c", database="Торговля"),
+        fingerprint=office,
+        app_version="11.5.18",
+    )
+    finished = session_capture(
+        key_number=pro_key.number, feature_id=12, unit=Unit(user="Смирнова", host="buh-01")
+    )
+    session_release(session_id=finished.session.public_id)
+    session_capture(key_number=basic_key.number, feature_id=11, unit=Unit(host="sklad-01"))
+    with contextlib.suppress(Refusal):
+        session_capture(key_number=basic_key.number, feature_id=11, unit=Unit(host="sklad-02"))
+    tokens_consume(
+        key_number=pro_key.number, feature_id=20, amount=120, comment="Распознано 120 накладных"
+    )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from licentia.clients.models import Client, ClientFieldDefinition, ClientSearchToken
 from licentia.clients.services import CLIENT_FIELDS, client_reindex
 from licentia.core.audit import Actor, audit_record, snapshot
+from licentia.keys.models import LicenseKey
 
 # The company names the card and the language is a choice, never "empty"; the additional
 # fields are filled one by one, as "extra.<code>".
@@ -54,6 +55,14 @@ def _client_relations() -> list[models.ForeignKey]:
         if relation.one_to_many
         and isinstance(relation.field, models.ForeignKey)
         and relation.related_model is not ClientSearchToken
+    ]
+
+
+def _key_relations() -> list[models.ForeignKey]:
+    return [
+        relation.field
+        for relation in LicenseKey._meta.related_objects
+        if relation.one_to_many and isinstance(relation.field, models.ForeignKey)
     ]
 
 
@@ -100,6 +109,12 @@ def clients_merge_preview(*, main: Client, others: Sequence[Client]) -> MergePre
     preview = MergePreview(main=main, others=list(others))
     for relation in _client_relations():
         count = relation.model._default_manager.filter(**{f"{relation.name}__in": others}).count()
+        if count:
+            preview.moves.append((str(relation.model._meta.verbose_name_plural), count))
+    for relation in _key_relations():
+        # Sessions, problems, the token ledger: they hang on the keys and move with them.
+        lookup = f"{relation.name}__client__in"
+        count = relation.model._default_manager.filter(**{lookup: others}).count()
         if count:
             preview.moves.append((str(relation.model._meta.verbose_name_plural), count))
     preview.fill_candidates = _fill_candidates(main, others)

@@ -27,7 +27,7 @@ from licentia.core.normalize import (
     normalize_email,
     normalize_phone,
 )
-from licentia.keys.models import KeyLine
+from licentia.keys.models import KeyLine, LicenseKey
 
 CLIENT_FIELDS = (
     "company",
@@ -242,14 +242,17 @@ def client_update(
 
 
 def client_delete_blockers(client: Client) -> list[str]:
-    """Why the client cannot be deleted; empty when it can."""
-    holding = (
-        KeyLine.objects.filter(key__client=client).values_list("key__number", flat=True).distinct()
-    )
+    """Why the client cannot be deleted; empty when it can: none of its keys holds a product
+    or a session."""
+    with_lines = KeyLine.objects.filter(key__client=client).values_list("key__number", flat=True)
+    with_sessions = LicenseKey.objects.filter(
+        client=client, sessions__id__isnull=False, sessions__ended_at__isnull=True
+    ).values_list("number", flat=True)
+    holding = sorted(set(with_lines) | set(with_sessions))
     return [
         _(
-            "Key %(key)s holds products. Merge this client with another one, or move the key "
-            "to another client, instead of deleting."
+            "Key %(key)s holds products or sessions. Merge this client with another one, or "
+            "move the key to another client, instead of deleting."
         )
         % {"key": number}
         for number in holding

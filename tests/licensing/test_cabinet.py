@@ -1,0 +1,104 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from licentia.clients.merge import clients_merge, clients_merge_preview
+from licentia.licensing.models import Problem, Session
+from licentia.licensing.refusals import Refusal
+from licentia.licensing.services import Unit, session_capture, session_release
+from tests.factories import make_client
+from tests.licensing.conftest import ACTOR
+
+pytestmark = pytest.mark.django_db
+
+
+def capture(key, user, host="h", feature_id=10):
+    return session_capture(key_number=key.number, feature_id=feature_id, unit=Unit(user, host))
+
+
+def test_the_monitor_groups_held_seats_by_type_and_filters_them(manager_client, key) -> None:
+    capture(key, "Иванов")
+    capture(key, "Петров", host="buh-02")
+    capture(key, "", host="srv-1", feature_id=20)
+    monitor = reverse("admin:licensing_session_changelist")
+
+    everything = manager_client.get(monitor).content.decode()
+    one_host = manager_client.get(monitor, {"host": "BUH-02"}).content.decode()
+
+    assert "Сессии с лицензированием на пользователя (2)" in everything
+    assert "Сессии с лицензированием на хост (1)" in everything
+    assert "Петров@buh-02" in one_host
+    assert "Иванов@h" not in one_host
+
+
+def test_the_history_tab_shows_sessions_ended_in_the_period(manager_client, key) -> None:
+    granted = capture(key, "Иванов")
+    session_release(session_id=granted.session.public_id)
+    Session.objects.create(
+        key=key,
+        feature_id=10,
+        license_type="USER",
+        binding="floating",
+        unit="old@h",
+        user="old",
+        host="h",
+        started_at=timezone.now() - timedelta(days=3),
+        last_heartbeat_at=timezone.now() - timedelta(days=3),
+        lease_expires_at=timezone.now() - timedelta(days=3),
+        ended_at=timezone.now() - timedelta(days=3),
+        end_reason="timeout",
+    )
+
+    page = manager_client.get(
+        reverse("admin:licensing_session_changelist"), {"tab": "history"}
+    ).content.decode()
+
+    assert "Иванов@h" in page
+    assert "освобождена" in page
+    assert "old@h" not in page
+
+
+def test_a_read_only_user_sees_the_monitor_but_cannot_reset(client, read_only_user, key) -> None:
+    session = capture(key, "Иванов").session
+    client.force_login(read_only_user)
+
+    page = client.get(reverse("admin:licensing_session_changelist")).content.decode()
+    reset = client.post(reverse("admin:licensing_session_reset", args=[session.pk]))
+
+    assert "Иванов@h" in page
+    assert "Сбросить" not in page
+    assert reset.status_code == 403
+    assert Session.objects.get().ended_at is None
+
+
+def test_problems_of_a_client_are_listed_from_its_card(manager_client, key) -> None:
+    capture(key, "a")
+    capture(key, "b")
+    with pytest.raises(Refusal):
+        capture(key, "c")
+
+    page = manager_client.get(
+        reverse("admin:licensing_problem_changelist"), {"key__client__id__exact": key.client_id}
+    ).content.decode()
+
+    assert "c@h" in page
+    assert "Нет свободной лицензии" in page
+
+
+def test_a_merge_moves_sessions_and_problems_with_the_keys_and_says_so(key) -> None:
+    capture(key, "a")
+    capture(key, "b")
+    with pytest.raises(Refusal):
+        capture(key, "c")
+    main = make_client(company="Главный")
+
+    preview = clients_merge_preview(main=main, others=[key.client])
+    clients_merge(main=main, others=[key.client], actor=ACTOR)
+
+    moves = dict(preview.moves)
+    assert moves["сессии"] == 2
+    assert moves["проблемы"] == 1
+    assert Session.objects.filter(key__client=main).count() == 2
+    assert Problem.objects.get().key.client == main
