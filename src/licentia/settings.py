@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    # Serves the API docs page's scripts itself, not from a CDN a server may not reach.
+    "ninja",
 ]
 
 MIDDLEWARE = [
