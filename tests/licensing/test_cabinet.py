@@ -26,11 +26,20 @@ def test_the_monitor_groups_held_seats_by_type_and_filters_them(manager_client, 
 
     everything = manager_client.get(monitor).content.decode()
     one_host = manager_client.get(monitor, {"host": "BUH-02"}).content.decode()
+    by_company = manager_client.get(monitor, {"client": "ромашк"}).content.decode()
+    by_typed_key = manager_client.get(monitor, {"key": key.number.lower().replace("-", "")})
+    other_company = manager_client.get(monitor, {"client": "Лютик"}).content.decode()
+    by_user = manager_client.get(monitor, {"user": "иванов"}).content.decode()
 
     assert "Сессии с лицензированием на пользователя (2)" in everything
     assert "Сессии с лицензированием на хост (1)" in everything
     assert "Петров@buh-02" in one_host
     assert "Иванов@h" not in one_host
+    assert "Иванов@h" in by_company
+    assert "Иванов@h" in by_typed_key.content.decode()
+    assert "Сейчас нет занятых мест." in other_company
+    assert "Иванов@h" in by_user
+    assert "Петров@buh-02" not in by_user
 
 
 def test_the_history_tab_shows_sessions_ended_in_the_period(manager_client, key) -> None:

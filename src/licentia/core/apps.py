@@ -11,7 +11,9 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from licentia.core.roles import sync_role_permissions
         from licentia.core.services import vendor_settings_ensure
+        from licentia.core.sqlite import install_unicode_like
 
+        install_unicode_like()
         # Connected here, after django.contrib.auth has connected create_permissions, so the
         # permissions of every app exist by the time the roles are given theirs.
         post_migrate.connect(sync_role_permissions, dispatch_uid="licentia.sync_role_permissions")

@@ -1,7 +1,6 @@
 """Signed license certificates: what lets the application work offline for a while."""
 
 import base64
-import hashlib
 import json
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,10 +9,8 @@ from licentia.core.models import VendorSettings
 from licentia.core.selectors import vendor_signing_key
 from licentia.keys.selectors import KeyLicense
 
-CERTIFICATE_VERSION = 1
-# Every kind of signed object has its own prefix, so that a signature over one kind can never
-# be passed off as another.
-LICENSE_DOMAIN = b"licentia/license/v1."
+# The format is the reference client's: what it verifies is what the server signs.
+from licentia_client.certificates import LICENSE_DOMAIN, SUPPORTED_VERSION, fingerprint_sha256
 
 
 def _b64url(data: bytes) -> str:
@@ -22,12 +19,6 @@ def _b64url(data: bytes) -> str:
 
 def _timestamp(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
-def fingerprint_sha256(fingerprint: dict[str, str]) -> str:
-    """The hash of a machine fingerprint: its keys sorted, compact JSON, UTF-8."""
-    canonical = json.dumps(fingerprint, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def certificate_payload(
@@ -56,7 +47,7 @@ def certificate_payload(
     # Never past the end of the licensed lines; with nothing licensed, valid only now.
     valid_until = min(grace_end, max(ends, default=moment))
     payload: dict[str, Any] = {
-        "version": CERTIFICATE_VERSION,
+        "version": SUPPORTED_VERSION,
         "key": license_.key.number,
         "company": license_.key.client.company,
         "issued_at": _timestamp(moment),

@@ -6,6 +6,7 @@ from datetime import datetime
 from django.db.models import Count, Q, QuerySet, Sum
 
 from licentia.catalog.models import Binding, LicenseType
+from licentia.clients.search import client_search
 from licentia.core import keycodes
 from licentia.keys.models import LicenseKey
 from licentia.keys.selectors import KeyLicense
@@ -123,19 +124,33 @@ def monitor_sessions(
     *, filters: dict[str, str], history: bool, since: datetime, moment: datetime
 ) -> QuerySet[Session]:
     """The session monitor's rows: seats held now, or (history) sessions ended since a time.
-    Text filters match a part of the name, case aside; ids match exactly."""
+    The client is an id (from its card) or words as the clients' quick search takes them; the
+    key an id or its number in any formatting; user, host and database match a part, in any
+    letter case."""
     sessions = Session.objects.select_related("key__client", "feature")
     if history:
         sessions = sessions.filter(ended_at__gte=since).order_by("-ended_at", "-id")
     else:
         sessions = sessions.filter(seat_held(moment)).order_by("license_type", "-started_at")
-    exact = {"client": "key__client_id", "key": "key_id", "feature": "feature_id"}
     for name, value in filters.items():
         if not value:
             continue
-        if name in exact:
+        if name == "client":
             if value.isdigit():
-                sessions = sessions.filter(**{exact[name]: int(value)})
+                sessions = sessions.filter(key__client_id=int(value))
+            else:
+                # The clients' quick search: any case, Cyrillic included, on both databases.
+                found = client_search(query=value).order_by().values("pk")
+                sessions = sessions.filter(key__client__in=found)
+        elif name == "key":
+            parsed = keycodes.parse_code(value, prefix_length=keycodes.PREFIX_LENGTH)
+            if value.isdigit():
+                sessions = sessions.filter(key_id=int(value))
+            else:
+                number = keycodes.format_code(*parsed) if parsed else value
+                sessions = sessions.filter(key__number=number)
+        elif name == "feature" and value.isdigit():
+            sessions = sessions.filter(feature_id=int(value))
         elif name == "type":
             sessions = sessions.filter(license_type=value)
         elif name in ("user", "host", "database"):
