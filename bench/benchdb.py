@@ -6,14 +6,17 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 
-def prepare_database(url: str | None, data_dir: Path, *, name: str = "licentia_bench") -> None:
+def prepare_database(
+    url: str | None, data_dir: Path, *, name: str = "licentia_bench", drop: bool = True
+) -> None:
     os.environ["LICENTIA_DATA_DIR"] = str(data_dir)
     if url:
         import psycopg
 
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            admin.execute(f'CREATE DATABASE "{name}"')
+        if drop:
+            with psycopg.connect(url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                admin.execute(f'CREATE DATABASE "{name}"')
         os.environ["DATABASE_URL"] = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
     else:
         os.environ.pop("DATABASE_URL", None)

@@ -158,6 +158,7 @@ def load(rows: list, batch: int = 20_000) -> None:
     from django.db import connection, transaction
 
     from licentia.clients.models import Client, ClientSearchToken
+    from licentia.clients.search import token_is_simple
     from licentia.keys.models import LicenseKey
 
     token_indexes = ClientSearchToken._meta.indexes
@@ -175,8 +176,8 @@ def load(rows: list, batch: int = 20_000) -> None:
                     for number in keys
                 ]
             )
-            pairs = [
-                (client.pk, token)
+            rows_of_tokens = [
+                (client.pk, token, token_is_simple(token))
                 for client, (_same, _keys, tokens) in zip(created, chunk, strict=True)
                 for token in tokens
             ]
@@ -184,16 +185,16 @@ def load(rows: list, batch: int = 20_000) -> None:
                 with (
                     connection.cursor() as cursor,
                     cursor.copy(
-                        "COPY clients_clientsearchtoken (client_id, token) FROM STDIN"
+                        "COPY clients_clientsearchtoken (client_id, token, simple) FROM STDIN"
                     ) as copy,
                 ):
-                    for pair in pairs:
-                        copy.write_row(pair)
+                    for row in rows_of_tokens:
+                        copy.write_row(row)
             else:
                 ClientSearchToken.objects.bulk_create(
                     [
-                        ClientSearchToken(client_id=client_id, token=token)
-                        for client_id, token in pairs
+                        ClientSearchToken(client_id=client_id, token=token, simple=simple)
+                        for client_id, token, simple in rows_of_tokens
                     ],
                     batch_size=5000,
                 )
@@ -256,11 +257,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=100, help="per kind")
     parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="PostgreSQL: time the queries on the database a previous run with the same "
+        "--clients and --seed loaded, instead of loading it again",
+    )
     options = parser.parse_args()
     rng = random.Random(options.seed)
 
     data_dir = Path(tempfile.mkdtemp(prefix="licentia-bench-"))
-    prepare_database(os.environ.get("DATABASE_URL"), data_dir)
+    prepare_database(os.environ.get("DATABASE_URL"), data_dir, drop=not options.reuse)
     os.environ.setdefault("SECRET_KEY", "bench-only-" + os.urandom(16).hex())
     os.environ["DJANGO_SETTINGS_MODULE"] = "licentia.settings"
     import django
@@ -272,11 +279,32 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     rows = generate(options.clients, rng)
-    load(rows)
+    if options.reuse:
+        from licentia.clients.models import Client
+
+        from licentia.keys.models import LicenseKey
+
+        if Client.objects.count() != options.clients:
+            raise SystemExit("--reuse: the database does not hold that many clients; load it")
+        # Key numbers are drawn at random, not from the seed: the queries take the stored ones
+        # (clients were loaded in order, so the n-th row is client n).
+        queried = options.queries * 50
+        stored: dict[int, list[str]] = {}
+        for client_id, number in LicenseKey.objects.filter(client_id__lte=queried).values_list(
+            "client_id", "number"
+        ):
+            stored.setdefault(client_id, []).append(number)
+        rows[:queried] = [
+            (client, stored.get(index + 1, []), tokens)
+            for index, (client, _keys, tokens) in enumerate(rows[:queried])
+        ]
+    else:
+        load(rows)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+    how = "reused" if options.reuse else "loaded"
     print(
-        f"{connection.vendor}: {options.clients:,} clients generated and loaded "
+        f"{connection.vendor}: {options.clients:,} clients generated and {how} "
         f"in {time.perf_counter() - started:.0f} s"
     )
 

@@ -1,8 +1,9 @@
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from licentia.clients.models import ClientFieldDefinition, ExtraFieldKind
-from licentia.clients.search import client_search
+from licentia.clients.search import _newest_with_common_words, client_search
 from licentia.clients.services import client_delete, client_update
 from licentia.core.audit import Actor
 from licentia.keys.services import license_key_generate
@@ -131,3 +132,62 @@ def test_a_query_with_a_nul_character_is_searched_without_it(manager_client) -> 
     assert found("нуле\x00вой") == ["Нулевой"]
     response = manager_client.get(reverse("admin:clients_client_changelist"), {"q": "нул\x00"})
     assert [client.company for client in response.context["cl"].result_list] == ["Нулевой"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["медведь", "медв", "медведь петров", "медв петр", "петр медведица", "волк петрова", "ме пе"],
+)
+def test_common_words_find_the_newest_clients_having_them_all(
+    monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    """With the count limit at 2 every word here is common: PostgreSQL takes its path for
+    common whole words (or reads the ranges when a word stands for too many); the clients
+    found must be those that really have every word, newest first."""
+    monkeypatch.setattr("licentia.clients.search.COUNT_LIMIT", 2)
+    monkeypatch.setattr("licentia.clients.search.MAX_COMBINATIONS", 4)
+    names = [
+        "Медведь Петров",
+        "Медведица Петрова",
+        "Медведев Петр",
+        "Волк Петров",
+        "Медведь Иванов",
+        "Медведь Петрова",
+        "Волк Петрова",
+        "Медведица Петров",
+        "Медведь-Север Петров",
+    ]
+    made = [make_client(company=name, contact="") for name in names]
+    words = query.split()
+    having_all = [
+        client.company
+        for client in reversed(made)
+        if all(
+            any(part.startswith(word) for part in client.company.lower().replace("-", " ").split())
+            for word in words
+        )
+    ]
+
+    result = found(query)
+
+    expected = having_all[:3] if len(having_all) > 2 else sorted(having_all)
+    assert result == expected
+
+
+def test_postgresql_reads_common_whole_words_newest_first_and_gives_up_on_too_many(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the merge of backward index scans is PostgreSQL's path")
+    monkeypatch.setattr("licentia.clients.search.MAX_COMBINATIONS", 4)
+    made = [
+        make_client(company=name, contact="")
+        for name in ("Медведь Петров", "Медведица Петрова", "Медведев Петр", "Медведь Петрова")
+    ]
+
+    newest = _newest_with_common_words(["медведь", "петров"])
+    too_many = _newest_with_common_words(["медв", "петр"])  # 3 × 3 whole words
+
+    assert newest == [made[3].pk, made[0].pk]
+    assert too_many is None
+    assert _newest_with_common_words(["медведь-север"]) is None  # punctuation: the ranges

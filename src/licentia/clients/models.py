@@ -91,16 +91,28 @@ class ClientSearchToken(models.Model):
         Client, on_delete=models.CASCADE, related_name="search_tokens", db_index=False
     )
     token = models.CharField(max_length=100)
+    # A word with no punctuation. A typed word without punctuation is looked for among these
+    # only: a token with punctuation (b7e1-guid, buh@firm.ru) starting with it always comes with
+    # its first part, a simple token that starts with it too.
+    simple = models.BooleanField(default=True)
 
     class Meta:
-        # Both read without touching the table: clients by token prefix, and whether one client
+        # Read without touching the table: clients by token prefix (simple words and the rest
+        # apart, so that a common word's range holds no compound tokens), and whether one client
         # has a token with a prefix. Pattern ops let PostgreSQL serve LIKE 'prefix%' whatever
         # the database collation.
         indexes = [
             models.Index(
                 fields=["token", "client"],
-                name="client_token_idx",
+                name="client_token_simple_idx",
                 opclasses=["varchar_pattern_ops", "int8_ops"],
+                condition=models.Q(simple=True),
+            ),
+            models.Index(
+                fields=["token", "client"],
+                name="client_token_compound_idx",
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+                condition=models.Q(simple=False),
             ),
             models.Index(
                 fields=["client", "token"],

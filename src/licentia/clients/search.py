@@ -9,8 +9,11 @@ with 8, without the country code, the local number), keys with and without dashe
 a key, an e-mail, an INN or a phone come first.
 """
 
+import heapq
+import itertools
 import re
 from contextlib import suppress
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -107,12 +110,18 @@ def _exact_match_ids(query: str) -> set[int]:
     return {client_id for lookup in lookups for client_id in lookup.order_by()}
 
 
+def token_is_simple(token: str) -> bool:
+    """A word without punctuation (see ClientSearchToken.simple)."""
+    return _PUNCTUATION.search(token) is None
+
+
 def _tokens_starting_with(prefix: str) -> QuerySet[ClientSearchToken]:
     """An index range scan on both databases: PostgreSQL's LIKE 'x%' over a pattern-ops index,
-    SQLite's binary order."""
+    SQLite's binary order; among simple words only when the prefix is one."""
+    tokens = ClientSearchToken.objects.filter(simple=token_is_simple(prefix))
     if connection.vendor == "postgresql":
-        return ClientSearchToken.objects.filter(token__startswith=prefix)
-    return ClientSearchToken.objects.filter(token__gte=prefix, token__lt=prefix + _AFTER_ALL)
+        return tokens.filter(token__startswith=prefix)
+    return tokens.filter(token__gte=prefix, token__lt=prefix + _AFTER_ALL)
 
 
 def _few_ids_starting_with(prefix: str) -> set[int] | None:
@@ -146,6 +155,10 @@ def _matching_ids(prefixes: list[str]) -> list[int]:
                     .values_list("client_id", flat=True)
                 )
         return list(candidates)
+    if connection.vendor == "postgresql":
+        newest = _newest_with_common_words(prefixes)
+        if newest is not None:
+            return newest
     # Every word is common: the database intersects them whole, then keeps the newest.
     matching = _tokens_starting_with(prefixes[0]).values("client_id")
     if len(prefixes) == 1:
@@ -153,6 +166,68 @@ def _matching_ids(prefixes: list[str]) -> list[int]:
     for prefix in prefixes[1:]:
         matching = matching.intersection(_tokens_starting_with(prefix).values("client_id"))
     return [row["client_id"] for row in matching.order_by("-client_id")[: COUNT_LIMIT + 1]]
+
+
+# How many distinct words a typed word may stand for, and how many combinations of them the
+# query may make, for the fast path below; past these, the database reads the ranges whole.
+MAX_WORDS_PER_PREFIX = 16
+MAX_COMBINATIONS = 8
+_TOKEN_TABLE = ClientSearchToken._meta.db_table
+
+
+def _simple_words_starting_with(cursor: Any, prefix: str) -> list[str] | None:
+    """The distinct simple words starting with `prefix`, when there are at most
+    MAX_WORDS_PER_PREFIX: one index probe each (a loose index scan), however many clients use
+    them. None when there are more."""
+    cursor.execute(
+        f"""
+        WITH RECURSIVE word(token) AS (
+            (SELECT token FROM {_TOKEN_TABLE}
+             WHERE simple AND token LIKE %(like)s ORDER BY token USING ~<~ LIMIT 1)
+            UNION ALL
+            SELECT (SELECT t.token FROM {_TOKEN_TABLE} t
+                    WHERE t.simple AND t.token ~>~ word.token AND t.token LIKE %(like)s
+                    ORDER BY t.token USING ~<~ LIMIT 1)
+            FROM word WHERE word.token IS NOT NULL
+        )
+        SELECT token FROM word WHERE token IS NOT NULL LIMIT %(limit)s
+        """,  # noqa: S608 - the table name is ours
+        # A simple word holds no LIKE wildcard (nor any punctuation) to escape.
+        {"like": prefix + "%", "limit": MAX_WORDS_PER_PREFIX + 1},
+    )
+    words = [token for (token,) in cursor.fetchall()]
+    return words if len(words) <= MAX_WORDS_PER_PREFIX else None
+
+
+def _newest_with_common_words(prefixes: list[str]) -> list[int] | None:
+    """PostgreSQL: the newest COUNT_LIMIT + 1 clients having every word, when each typed word
+    stands for a few whole words. Each combination of whole words is a merge join of backward
+    index scans, which reads the newest entries first and stops at the limit; the combinations
+    are merged here. None when the words are too many (or hold punctuation)."""
+    if not all(token_is_simple(prefix) for prefix in prefixes):
+        return None
+    with connection.cursor() as cursor:
+        words = [_simple_words_starting_with(cursor, prefix) for prefix in prefixes]
+        if any(found is None for found in words):
+            return None
+        combinations = list(itertools.product(*(found or [] for found in words)))
+        if len(combinations) > MAX_COMBINATIONS:
+            return None
+        joins = " ".join(
+            f"JOIN {_TOKEN_TABLE} t{n} ON t{n}.client_id = t0.client_id "
+            f"AND t{n}.simple AND t{n}.token = %s"
+            for n in range(1, len(prefixes))
+        )
+        newest_first = []
+        for combination in combinations:
+            cursor.execute(
+                f"SELECT t0.client_id FROM {_TOKEN_TABLE} t0 {joins} "  # noqa: S608
+                "WHERE t0.simple AND t0.token = %s ORDER BY t0.client_id DESC LIMIT %s",
+                [*combination[1:], combination[0], COUNT_LIMIT + 1],
+            )
+            newest_first.append([client_id for (client_id,) in cursor.fetchall()])
+    merged = heapq.merge(*newest_first, reverse=True)
+    return list(itertools.islice(dict.fromkeys(merged), COUNT_LIMIT + 1))
 
 
 def _id_among(ids: list[int]) -> Q:

@@ -17,7 +17,7 @@ from licentia.clients.models import (
     Distributor,
     ExtraFieldKind,
 )
-from licentia.clients.search import client_search_tokens, extra_text_codes
+from licentia.clients.search import client_search_tokens, extra_text_codes, token_is_simple
 from licentia.core.audit import Actor, audit_record, snapshot
 from licentia.core.models import User
 from licentia.core.normalize import (
@@ -173,7 +173,8 @@ def client_reindex(
     tokens = client_search_tokens(client, key_numbers=key_numbers, text_codes=text_codes)
     ClientSearchToken.objects.filter(client=client).delete()
     ClientSearchToken.objects.bulk_create(
-        ClientSearchToken(client=client, token=token) for token in sorted(tokens)
+        ClientSearchToken(client=client, token=token, simple=token_is_simple(token))
+        for token in sorted(tokens)
     )
     client.company_key = company_key(client.company)
     Client.objects.filter(pk=client.pk).update(company_key=client.company_key)
