@@ -281,7 +281,6 @@ def main() -> None:
     rows = generate(options.clients, rng)
     if options.reuse:
         from licentia.clients.models import Client
-
         from licentia.keys.models import LicenseKey
 
         if Client.objects.count() != options.clients:

@@ -206,7 +206,12 @@ def _newest_with_common_words(prefixes: list[str]) -> list[int] | None:
     are merged here. None when the words are too many (or hold punctuation)."""
     if not all(token_is_simple(prefix) for prefix in prefixes):
         return None
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Both sides of every join are read in client order already: merging them reads each
+        # once. PostgreSQL's estimate of a word that is not among its most common values can be
+        # a hundred times too low, and then it probes one side per entry of the other instead.
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute("SET LOCAL enable_hashjoin = off")
         words = [_simple_words_starting_with(cursor, prefix) for prefix in prefixes]
         if any(found is None for found in words):
             return None
