@@ -191,3 +191,11 @@ def test_postgresql_reads_common_whole_words_newest_first_and_gives_up_on_too_ma
     assert newest == [made[3].pk, made[0].pk]
     assert too_many is None
     assert _newest_with_common_words(["медведь-север"]) is None  # punctuation: the ranges
+
+
+def test_underscores_and_percent_signs_typed_are_not_wildcards() -> None:
+    make_client(company="Склад", contact="", email="a_b@sklad.ru", comment="скидка 15%")
+    make_client(company="Магазин", contact="", email="axb@sklad.ru", comment="скидка 150")
+
+    assert found("a_b") == ["Склад"]
+    assert found("15%") == ["Склад"]

@@ -10,4 +10,6 @@ COUNT_LIMIT = 2000
 class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
-        return self.object_list[:COUNT_LIMIT].count()  # type: ignore[attr-defined]
+        # Without ordering: how many of them is the same in any order, and the database then
+        # counts ids from an index instead of sorting whole rows first.
+        return self.object_list.order_by()[:COUNT_LIMIT].count()  # type: ignore[attr-defined]

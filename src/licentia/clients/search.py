@@ -40,6 +40,7 @@ _PUNCTUATION = re.compile(r"[\W_]+")
 _EDGE_PUNCTUATION = "\"'«»“”„()[]{}.,;:!?"
 # Above every character, so that [term, term + this) holds exactly the strings starting with term.
 _AFTER_ALL = "\U0010ffff"
+_TOKEN_TABLE = ClientSearchToken._meta.db_table
 
 
 def extra_text_codes() -> set[str]:
@@ -124,26 +125,43 @@ def _tokens_starting_with(prefix: str) -> QuerySet[ClientSearchToken]:
     return tokens.filter(token__gte=prefix, token__lt=prefix + _AFTER_ALL)
 
 
-def _few_ids_starting_with(prefix: str) -> set[int] | None:
-    """The ids of the clients with a token starting with `prefix` when there are at most
+def _few_ids_starting_with(prefixes: list[str]) -> dict[str, set[int] | None]:
+    """Per prefix, the ids of the clients with a token starting with it when there are at most
     COUNT_LIMIT of them, else None: a range of the token index, read no further than needed."""
-    rows = _tokens_starting_with(prefix).values_list("client_id", flat=True)[: COUNT_LIMIT + 1]
     if connection.vendor != "postgresql":
-        found = list(rows)
+        found = {
+            prefix: set(
+                _tokens_starting_with(prefix).values_list("client_id", flat=True)[: COUNT_LIMIT + 1]
+            )
+            for prefix in prefixes
+        }
     else:
-        # A prefix is a range of the token index, and reading at most COUNT_LIMIT + 1 entries
-        # of it is never slow. PostgreSQL's guess of how common a long prefix is can be far
-        # too high, and then it scans the whole table hoping to stop early.
+        found = {}
         with transaction.atomic(), connection.cursor() as cursor:
+            # A prefix is a range of the token index, and reading at most COUNT_LIMIT + 1
+            # entries of it is never slow. PostgreSQL's guess of how common a long prefix is
+            # can be far too high, and then it scans the whole table hoping to stop early.
             cursor.execute("SET LOCAL enable_seqscan = off")
-            found = list(rows)
-    return set(found) if len(found) <= COUNT_LIMIT else None
+            for prefix in prefixes:
+                cursor.execute(
+                    f"SELECT client_id FROM {_TOKEN_TABLE} "  # noqa: S608 - our table's name
+                    "WHERE simple = %s AND token LIKE %s LIMIT %s",
+                    [token_is_simple(prefix), _like_prefix(prefix), COUNT_LIMIT + 1],
+                )
+                found[prefix] = {client_id for (client_id,) in cursor.fetchall()}
+    return {prefix: ids if len(ids) <= COUNT_LIMIT else None for prefix, ids in found.items()}
+
+
+def _like_prefix(prefix: str) -> str:
+    """LIKE 'prefix%', the prefix's own wildcards escaped (a compound token may hold _ or %)."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
 
 
 def _matching_ids(prefixes: list[str]) -> list[int]:
     """The ids of the clients with a token starting with each prefix: all of them when there
     are at most COUNT_LIMIT, else the newest COUNT_LIMIT + 1. Read from the token indexes."""
-    found = {prefix: _few_ids_starting_with(prefix) for prefix in prefixes}
+    found = _few_ids_starting_with(prefixes)
     few = [ids for ids in found.values() if ids is not None]
     if few:
         candidates = set.intersection(*few)
@@ -172,7 +190,6 @@ def _matching_ids(prefixes: list[str]) -> list[int]:
 # query may make, for the fast path below; past these, the database reads the ranges whole.
 MAX_WORDS_PER_PREFIX = 16
 MAX_COMBINATIONS = 8
-_TOKEN_TABLE = ClientSearchToken._meta.db_table
 
 
 def _simple_words_starting_with(cursor: Any, prefix: str) -> list[str] | None:
@@ -192,8 +209,7 @@ def _simple_words_starting_with(cursor: Any, prefix: str) -> list[str] | None:
         )
         SELECT token FROM word WHERE token IS NOT NULL LIMIT %(limit)s
         """,  # noqa: S608 - the table name is ours
-        # A simple word holds no LIKE wildcard (nor any punctuation) to escape.
-        {"like": prefix + "%", "limit": MAX_WORDS_PER_PREFIX + 1},
+        {"like": _like_prefix(prefix), "limit": MAX_WORDS_PER_PREFIX + 1},
     )
     words = [token for (token,) in cursor.fetchall()]
     return words if len(words) <= MAX_WORDS_PER_PREFIX else None
@@ -210,8 +226,7 @@ def _newest_with_common_words(prefixes: list[str]) -> list[int] | None:
         # Both sides of every join are read in client order already: merging them reads each
         # once. PostgreSQL's estimate of a word that is not among its most common values can be
         # a hundred times too low, and then it probes one side per entry of the other instead.
-        cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute("SET LOCAL enable_hashjoin = off")
+        cursor.execute("SET LOCAL enable_nestloop = off; SET LOCAL enable_hashjoin = off")
         words = [_simple_words_starting_with(cursor, prefix) for prefix in prefixes]
         if any(found is None for found in words):
             return None
