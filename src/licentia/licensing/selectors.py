@@ -51,14 +51,11 @@ def session_holds_seat(session: Session, moment: datetime) -> bool:
     return session.bound_until is None or session.bound_until > moment
 
 
-def sessions_holding(key: LicenseKey, moment: datetime) -> QuerySet[Session]:
-    return Session.objects.filter(key=key).filter(seat_held(moment))
-
-
 def seats_taken(key: LicenseKey, moment: datetime) -> dict[tuple[int, str], int]:
     """Per (feature id, license type): seats held now."""
     rows = (
-        sessions_holding(key, moment)
+        Session.objects.filter(key=key)
+        .filter(seat_held(moment))
         .values("feature_id", "license_type")
         .annotate(taken=Count("id"))
         .order_by()
