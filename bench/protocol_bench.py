@@ -28,6 +28,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from benchdb import prepare_database  # noqa: E402
 
+from licentia.cli import DEFAULT_WORKERS  # noqa: E402
+
 KEYS = 1000
 
 
@@ -117,8 +119,10 @@ def main() -> None:
     )
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes (as serve)")
-    parser.add_argument("--threads", type=int, default=4, help="threads each (as serve)")
+    parser.add_argument(
+        "--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn processes (as serve)"
+    )
+    parser.add_argument("--threads", type=int, default=2, help="threads each (as serve)")
     options = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="licentia-bench-"))
