@@ -17,7 +17,14 @@ from licentia.core.audit import client_ip
 from licentia.core.models import VendorSettings
 from licentia.core.selectors import vendor_settings_get
 from licentia.core.signing import public_key_pem
-from licentia.keys.selectors import KeyLicense, key_license, line_is_live, line_sentence
+from licentia.keys.models import LineState
+from licentia.keys.selectors import (
+    KeyLicense,
+    key_license,
+    line_is_live,
+    line_sentence,
+    seats_of,
+)
 from licentia.licensing.certificates import LICENSE_DOMAIN, certificate_issue
 from licentia.licensing.refusals import Refusal, invalid
 from licentia.licensing.selectors import key_find, key_usage
@@ -98,7 +105,7 @@ def _products(license_: KeyLicense, moment: datetime) -> list[dict[str, Any]]:
     for line in license_.lines:
         if line_is_live(line, at=moment):
             state = "active"
-        elif line.state != "active":
+        elif line.state != LineState.ACTIVE:
             state = line.state
         elif line.starts_at > moment:
             state = "pending"
@@ -119,8 +126,7 @@ def _products(license_: KeyLicense, moment: datetime) -> list[dict[str, Any]]:
                         "id": feature_line.feature_id,
                         "name": feature_line.feature.name,
                         "type": feature_line.license_type,
-                        "count": feature_line.count
-                        * (line.multiplier if feature_line.multiplier_allowed else 1),
+                        "count": seats_of(line, feature_line),
                     }
                     for feature_line in line.product.lines.all()
                 ],

@@ -23,7 +23,6 @@ from licentia.keys.models import KeyLine, LicenseKey, LineState
 from licentia.keys.selectors import (
     KeyState,
     key_license,
-    key_lines,
     key_state,
     line_features,
     line_is_live,
@@ -96,13 +95,15 @@ class LicenseKeyAdmin(ModelAdmin):
 
     @admin.display(description="")
     def lines_display(self, obj: LicenseKey) -> str:
+        now = timezone.now()
+        license_ = key_license(obj, now)
         boxes = []
-        for line in key_lines(obj):
+        for line in license_.lines:
             boxes.append(
                 {
                     "line": line,
-                    "live": line_is_live(line),
-                    "sentence": line_sentence(line),
+                    "live": line_is_live(line, at=now),
+                    "sentence": line_sentence(line, at=now),
                     "features": line_features(line),
                     "can_end": line.state == LineState.ACTIVE,
                     "end_url": reverse("admin:keys_keyline_end", args=[line.pk]),
@@ -112,7 +113,7 @@ class LicenseKeyAdmin(ModelAdmin):
             "keys/key_lines.html",
             {
                 "boxes": boxes,
-                "summary": key_usage(key_license(obj, timezone.now()), timezone.now()),
+                "summary": key_usage(license_, now),
             },
         )
 

@@ -10,7 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from licentia.catalog.models import TrialCounting
+from licentia.catalog.models import ProductFeature, TrialCounting
 from licentia.catalog.selectors import catalog_products
 from licentia.core.rawsql import models_from_rows, select_list
 from licentia.core.selectors import vendor_settings_get
@@ -63,16 +63,19 @@ def lines_with_products(lines: list[KeyLine]) -> list[KeyLine]:
     return lines
 
 
+def seats_of(line: KeyLine, feature_line: ProductFeature) -> int:
+    """How many seats (or tokens) the line gives of the feature line: the count, times the
+    line's multiplier where the product allows one."""
+    return feature_line.count * (line.multiplier if feature_line.multiplier_allowed else 1)
+
+
 def line_features(line: KeyLine) -> list[str]:
     """The line's features as the card shows them: «2 USER Коты (54)»."""
-    texts = []
-    for feature_line in line.product.lines.all():
-        multiplier = line.multiplier if feature_line.multiplier_allowed else 1
-        texts.append(
-            f"{feature_line.count * multiplier} {feature_line.license_type} "
-            f"{feature_line.feature.name} ({feature_line.feature_id})"
-        )
-    return texts
+    return [
+        f"{seats_of(line, feature_line)} {feature_line.license_type} "
+        f"{feature_line.feature.name} ({feature_line.feature_id})"
+        for feature_line in line.product.lines.all()
+    ]
 
 
 @dataclass
@@ -112,17 +115,13 @@ class KeyLicense:
     lines: list[KeyLine]
     live_lines: list[KeyLine]
     pools: dict[int, dict[str, Pool]]
-    feature_names: dict[int, str]
+    feature_names: dict[int, str]  # every feature of every line, live or not
 
     def pool(self, feature_id: int, license_type: str) -> Pool | None:
         return self.pools.get(feature_id, {}).get(license_type)
 
     def features_ever_held(self) -> set[int]:
-        return {
-            feature_line.feature_id
-            for line in self.lines
-            for feature_line in line.product.lines.all()
-        }
+        return set(self.feature_names)
 
 
 def key_license(
@@ -138,7 +137,6 @@ def key_license(
             names[feature_line.feature_id] = feature_line.feature.name
     for line in live:
         for feature_line in line.product.lines.all():
-            multiplier = line.multiplier if feature_line.multiplier_allowed else 1
             pool = pools[feature_line.feature_id].setdefault(
                 feature_line.license_type,
                 Pool(
@@ -147,7 +145,7 @@ def key_license(
                 ),
             )
             pool.add(
-                count=feature_line.count * multiplier,
+                count=seats_of(line, feature_line),
                 idle_limit_days=feature_line.idle_limit_days,
                 expires_at=line.expires_at,
             )

@@ -380,7 +380,7 @@ def sessions_sweep(*, at: datetime | None = None) -> dict[str, int]:
         EndReason.LICENSE_ENDED: 0,
     }
     key_ids = open_sessions.values_list("key_id", flat=True).distinct().order_by()
-    for key in LicenseKey.objects.filter(pk__in=list(key_ids)).select_related("client"):
+    for key in LicenseKey.objects.filter(pk__in=list(key_ids)):
         pools = key_license(key, moment).pools
         for session in open_sessions.filter(key=key).only("feature_id", "license_type"):
             if session.license_type not in pools.get(session.feature_id, {}):
