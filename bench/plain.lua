@@ -1,4 +1,15 @@
--- The same report as protocol.lua, for a plain GET of the URL wrk is given.
+-- The same report as protocol.lua, for a plain GET of the URL wrk is given; the first
+-- argument, when given, is the think time in milliseconds as in protocol.lua.
+local think = 0
+
+function init(args)
+  think = tonumber(args[1]) or 0
+end
+
+function delay()
+  return think > 0 and math.random(0, 2 * think) or 0
+end
+
 function done(summary, latency, requests)
   io.write(string.format(
     'RESULT {"requests":%d,"seconds":%.3f,"errors":%d,' ..

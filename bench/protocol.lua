@@ -2,7 +2,11 @@
 -- A connection that is free takes the oldest pending step: a release if one waits, else a
 -- heartbeat, else a new capture with a random key and unit. Responses are told apart by
 -- their fields, so every cycle completes whichever connection carries each step.
+-- Arguments: the keys file, a seed, and optionally a think time in milliseconds: each
+-- connection then waits a random 0–2× that before each call, as an application does between
+-- its calls, instead of calling again at once.
 local keys = {}
+local think = 0
 local heartbeats, releases = {}, {}
 local counter = 0
 refused, cycles, first_refusal = 0, 0, ""  -- globals: done() reads them from each thread
@@ -12,6 +16,11 @@ function init(args)
     keys[#keys + 1] = key
   end
   math.randomseed((tonumber(args[2]) or 1) * 1000 + thread_number)
+  think = tonumber(args[3]) or 0
+end
+
+function delay()
+  return think > 0 and math.random(0, 2 * think) or 0
 end
 
 local function post(path, body)

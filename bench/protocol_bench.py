@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from benchdb import prepare_database  # noqa: E402
 
-from licentia.cli import DEFAULT_WORKERS  # noqa: E402
+from licentia.cli import DEFAULT_THREADS, DEFAULT_WORKERS  # noqa: E402
 
 KEYS = 1000
 
@@ -122,7 +122,16 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn processes (as serve)"
     )
-    parser.add_argument("--threads", type=int, default=2, help="threads each (as serve)")
+    parser.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, help="threads each (as serve)"
+    )
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        default=0,
+        help="each connection waits a random 0–2× this before each call (0: calls at once, "
+        "the server saturated); latency at a load below saturation",
+    )
     options = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="licentia-bench-"))
@@ -159,9 +168,10 @@ def main() -> None:
         # Alternating rounds, so that a slow moment of the machine does not fall on one
         # workload only.
         for round_number in range(options.rounds):
-            trivial_runs.append(wrk(f"{base}/healthz", "plain.lua", options))
+            think = str(options.think_ms)
+            trivial_runs.append(wrk(f"{base}/healthz", "plain.lua", options, think))
             cycle_runs.append(
-                wrk(base, "protocol.lua", options, str(keys_file), str(round_number + 7))
+                wrk(base, "protocol.lua", options, str(keys_file), str(round_number + 7), think)
             )
     finally:
         server.terminate()
@@ -170,7 +180,7 @@ def main() -> None:
 
     print(
         f"{database}: {options.connections} connections, {options.rounds} alternating rounds of "
-        f"{options.duration} s (median shown), gunicorn "
+        f"{options.duration} s (median shown), think time {options.think_ms} ms, gunicorn "
         f"{options.workers}×{options.threads}, {os.cpu_count()} CPUs shared with wrk and the DB"
     )
     print(

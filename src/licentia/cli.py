@@ -142,6 +142,7 @@ def command_manage(options: argparse.Namespace) -> None:
 
 
 DEFAULT_WORKERS = max(2, 2 * (os.cpu_count() or 1))
+DEFAULT_THREADS = 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,14 +166,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT (default %(default)s)")
     # Processes rather than threads: requests spend most of their time in Python, which one
-    # process runs on one CPU at a time (bench/RESULTS.md: 4×2 served 24% more than 2×4 on 2 CPUs).
+    # process runs on one CPU at a time (bench/RESULTS.md: 4×2 served 24% more than 2×4 on
+    # 2 CPUs). Two threads, not one: with one, a call arriving on a kept-alive connection
+    # often waited tens of milliseconds at light load.
     serve.add_argument(
         "--workers",
         type=int,
         default=DEFAULT_WORKERS,
         help="web processes (default: twice the CPUs, %(default)s here)",
     )
-    serve.add_argument("--threads", type=int, default=2, help="threads each (default %(default)s)")
+    serve.add_argument(
+        "--threads", type=int, default=DEFAULT_THREADS, help="threads each (default %(default)s)"
+    )
     serve.add_argument(
         "--no-worker", action="store_true", help="do not start the background task worker"
     )

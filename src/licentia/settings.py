@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
@@ -109,7 +110,7 @@ def database_from_env() -> dict:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         url = f"sqlite:///{DATA_DIR / 'licentia.sqlite3'}"
-    config = dict(dj_database_url.parse(url, conn_max_age=0))
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # IMMEDIATE takes the write lock when a transaction starts, so two writers queue on
         # busy_timeout instead of one failing with "database is locked" half-way through.
@@ -124,6 +125,9 @@ def database_from_env() -> dict:
     elif config["ENGINE"] == "django.db.backends.postgresql":
         config["CONN_MAX_AGE"] = int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
         config["CONN_HEALTH_CHECKS"] = True
+        # The protocol's hot statements (core/rawsql.cursor) are prepared on their fifth run in
+        # a connection; Django's own queries bind on the client and are never prepared.
+        config["OPTIONS"] = {"prepare_threshold": 5, **config.get("OPTIONS", {})}
     else:
         raise ImproperlyConfigured(
             f"DATABASE_URL names an unsupported database ({config['ENGINE']}); "

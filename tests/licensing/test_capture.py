@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from licentia.catalog.models import LicenseType
@@ -240,3 +241,20 @@ def test_a_usage_counted_trial_ends_after_its_days_of_use() -> None:
             key_number=key.number, feature_id=10, unit=Unit("a", "h"), at=day + timedelta(days=4)
         )
     assert next_day.value.code == 2011
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+)
+def test_the_hot_path_is_prepared_once_and_not_planned_on_every_call(call, key) -> None:
+    session_ids = [capture(call, key, user="u", host="h").json()["session_id"] for _ in range(6)]
+    for _ in range(6):
+        call("heartbeat", {"session_id": session_ids[0]})
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+
+    assert len(set(session_ids)) == 1
+    assert any("FOR UPDATE OF k" in statement for statement in prepared)
+    assert any("WHERE s.public_id = $1" in statement for statement in prepared)

@@ -33,6 +33,8 @@ def capture_all_at_once(key: LicenseKey) -> list[str]:
 
     def capture(number: int) -> None:
         try:
+            # Connected before the start, so that the captures themselves run at once.
+            connection.ensure_connection()
             start.wait()
             session_capture(key_number=key.number, feature_id=10, unit=Unit(f"u{number}", "h"))
             outcomes.append("seat")

@@ -206,3 +206,19 @@ def test_the_certificate_is_never_valid_past_the_end_of_the_lines(call) -> None:
 
     payload = verify_certificate(certificate, vendor_settings_get().signing_public_key)
     assert payload["valid_until"] == ends.isoformat().replace("+00:00", "Z")
+
+
+def test_field_errors_speak_the_language_asked_for(call) -> None:
+    body = {"feature_id": 0, "user": "x" * 201, "language": "ru"}
+
+    russian = call("capture", body)
+    english = call("capture", {**body, "language": "en"})
+    by_header = call("capture", {"feature_id": 0}, **{"Accept-Language": "en"})
+
+    assert russian.json()["errors"] == {
+        "key": ["Обязательное поле."],
+        "feature_id": ["Введите число не меньше 1."],
+        "user": ["Введите не более 200 символов."],
+    }
+    assert english.json()["errors"]["feature_id"] == ["Enter a number of at least 1."]
+    assert by_header.json()["errors"]["key"] == ["This field is required."]

@@ -1,7 +1,8 @@
 """The protocol a protected application speaks: /api/app/v1/ (DOMAIN.md §2, §4)."""
 
+import json
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -13,6 +14,7 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as RequestValidationError
 
 from licentia.api import schemas
+from licentia.api.field_errors import field_error_text
 from licentia.core.audit import client_ip
 from licentia.core.models import VendorSettings
 from licentia.core.selectors import vendor_settings_get
@@ -63,6 +65,16 @@ def _speak(language: str | None) -> None:
         translation.activate(language)
 
 
+def _language_asked(request: HttpRequest) -> str | None:
+    """The body's `language`, for an answer given before the body was validated."""
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        return None
+    language = body.get("language") if isinstance(body, dict) else None
+    return language if language in get_args(schemas.Language) else None
+
+
 def _refusal_response(request: HttpRequest, refusal: Refusal) -> HttpResponse:
     response = api.create_response(request, refusal.body(), status=refusal.status)
     if "retry_after" in refusal.extra:
@@ -77,10 +89,11 @@ def on_refusal(request: HttpRequest, exc: Refusal) -> HttpResponse:
 
 @api.exception_handler(RequestValidationError)
 def on_invalid_request(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
+    _speak(_language_asked(request))
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
         location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
-        errors.setdefault(".".join(location) or "body", []).append(str(error.get("msg", "")))
+        errors.setdefault(".".join(location) or "body", []).append(field_error_text(error))
     return _refusal_response(request, invalid(errors))
 
 

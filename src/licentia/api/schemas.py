@@ -4,8 +4,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from ninja import Field, Schema
-from pydantic import StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 # No NUL character: PostgreSQL cannot store one, and no name or version needs it.
 _NO_NUL = r"^[^\x00]*$"
@@ -34,7 +33,7 @@ Fingerprint = Annotated[
 Language = Literal["ru", "en"]
 
 
-class Refusal(Schema):
+class Refusal(BaseModel):
     code: int = Field(examples=[2008])
     message: str
     errors: dict[str, list[str]] | None = Field(
@@ -42,7 +41,7 @@ class Refusal(Schema):
     )
 
 
-class TrialIn(Schema):
+class TrialIn(BaseModel):
     product_id: ProductId
     company: Company
     contact: Name = ""
@@ -58,14 +57,14 @@ class TrialIn(Schema):
     nonce: Nonce | None = None
 
 
-class LicenseIn(Schema):
+class LicenseIn(BaseModel):
     key: KeyNumber
     fingerprint: Fingerprint | None = None
     nonce: Nonce | None = None
     language: Language | None = None
 
 
-class CaptureIn(Schema):
+class CaptureIn(BaseModel):
     key: KeyNumber
     feature_id: FeatureId
     user: Name = ""
@@ -78,18 +77,18 @@ class CaptureIn(Schema):
     language: Language | None = None
 
 
-class HeartbeatIn(Schema):
+class HeartbeatIn(BaseModel):
     session_id: UUID
     nonce: Nonce | None = None
     language: Language | None = None
 
 
-class ReleaseIn(Schema):
+class ReleaseIn(BaseModel):
     session_id: UUID
     language: Language | None = None
 
 
-class TokensIn(Schema):
+class TokensIn(BaseModel):
     key: KeyNumber
     feature_id: FeatureId
     amount: int = Field(ge=1, le=1_000_000_000)
@@ -98,7 +97,7 @@ class TokensIn(Schema):
     language: Language | None = None
 
 
-class ClientOut(Schema):
+class ClientOut(BaseModel):
     company: str
     contact: str
     email: str
@@ -106,14 +105,14 @@ class ClientOut(Schema):
     language: str
 
 
-class ProductFeatureOut(Schema):
+class ProductFeatureOut(BaseModel):
     id: int
     name: str
     type: str
     count: int
 
 
-class ProductOut(Schema):
+class ProductOut(BaseModel):
     id: int
     name: str
     trial: bool
@@ -125,7 +124,7 @@ class ProductOut(Schema):
     features: list[ProductFeatureOut]
 
 
-class SummaryOut(Schema):
+class SummaryOut(BaseModel):
     feature_id: int
     feature_name: str
     type: str
@@ -134,7 +133,7 @@ class SummaryOut(Schema):
     free: int = Field(description="Seats free now; for TOKEN, the balance.")
 
 
-class LicenseOut(Schema):
+class LicenseOut(BaseModel):
     key: str
     blocked: bool
     client: ClientOut
@@ -149,7 +148,7 @@ class TrialOut(LicenseOut):
     )
 
 
-class CaptureOut(Schema):
+class CaptureOut(BaseModel):
     session_id: UUID
     type: str
     binding: str
@@ -158,24 +157,24 @@ class CaptureOut(Schema):
     certificate: str
 
 
-class HeartbeatOut(Schema):
+class HeartbeatOut(BaseModel):
     session_id: UUID
     lease_expires_at: datetime
     certificate: str
 
 
-class ReleaseOut(Schema):
+class ReleaseOut(BaseModel):
     session_id: UUID
     released_at: datetime | None
     ended_at: datetime | None
     bound: bool = Field(description="True when the seat stays bound to its unit after release.")
 
 
-class TokensOut(Schema):
+class TokensOut(BaseModel):
     balance: int
 
 
-class PublicKeyOut(Schema):
+class PublicKeyOut(BaseModel):
     algorithm: Literal["Ed25519"]
     public_key: str = Field(description="The raw 32-byte public key in base64.")
     pem: str

@@ -10,6 +10,7 @@ from uuid import UUID
 from django.db import connection
 
 from licentia.clients.models import Client
+from licentia.core import rawsql
 from licentia.core.rawsql import models_from_rows, select_list
 from licentia.keys.models import KeyLine, LicenseKey
 from licentia.licensing.models import EndReason, Session
@@ -42,7 +43,7 @@ def key_with_lines(number: str, *, for_update: bool) -> tuple[LicenseKey, list[K
     the transaction ends when asked (PostgreSQL; SQLite's immediate transaction holds the
     whole database already)."""
     lock = " FOR UPDATE OF k" if for_update and connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(
             "SELECT k.id, k.number, k.client_id, k.blocked, c.company, "  # noqa: S608
             f"{select_list(KeyLine, 'l')} FROM keys_licensekey k "
@@ -71,7 +72,7 @@ def seats_held(
     one of the units holds one already (None when none does)."""
     unit_params = {f"unit{index}": unit for index, unit in enumerate(sorted(units))}
     unit_list = ", ".join(f"%({name})s" for name in unit_params) or "NULL"
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(
             "SELECT s.license_type, COUNT(*), "  # noqa: S608 - constants and placeholders
             f"MAX(CASE WHEN s.unit IN ({unit_list}) THEN s.id END) "
@@ -88,7 +89,7 @@ def seats_held(
 def session_with_key(public_id: UUID | str) -> tuple[Session, list[KeyLine]] | None:
     """The session, its key with the client's company, and the key's lines, in one read."""
     width = len(Session._meta.concrete_fields)
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(
             f"SELECT {select_list(Session, 's')}, k.number, k.client_id, k.blocked, c.company, "  # noqa: S608
             f"{select_list(KeyLine, 'l')} "
@@ -121,7 +122,7 @@ def session_extend(
 ) -> bool:
     """Renews the lease (and the idle limit of a bound seat) if the session still holds its
     seat and was not released; False when it did not."""
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(
             "UPDATE licensing_session AS s SET last_heartbeat_at = %(moment)s, "  # noqa: S608
             "lease_expires_at = %(lease)s, "
@@ -138,7 +139,7 @@ def session_extend(
 
 
 def session_end_if_held(*, session_pk: int, moment: datetime, reason: str) -> None:
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(
             "UPDATE licensing_session AS s SET ended_at = %(moment)s, end_reason = %(reason)s "  # noqa: S608
             f"WHERE s.id = %(id)s AND {SEAT_HELD_SQL}",
@@ -154,7 +155,7 @@ def session_release(public_id: UUID | str, moment: datetime) -> dict[str, Any] |
         "moment": _moment(moment),
         "released": EndReason.RELEASED.value,
     }
-    with connection.cursor() as cursor:
+    with rawsql.cursor() as cursor:
         cursor.execute(
             "UPDATE licensing_session SET released_at = %(moment)s, "
             "lease_expires_at = %(moment)s, "
