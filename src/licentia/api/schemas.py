@@ -1,4 +1,7 @@
-"""Shapes of the application protocol's requests and answers, as the OpenAPI shows them."""
+"""Shapes of the application protocol's requests and answers, as the OpenAPI shows them.
+
+Plain pydantic models, not django-ninja's Schema: that one wraps every value for Django
+attribute lookups, which cost a fifth of a protocol call's Python time (bench/RESULTS.md)."""
 
 from datetime import datetime
 from typing import Annotated, Literal
