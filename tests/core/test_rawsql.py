@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
@@ -13,6 +13,33 @@ from licentia.licensing.models import Session
 from tests.factories import make_client
 
 pytestmark = pytest.mark.django_db
+
+
+def _session(**fields) -> Session:
+    key = license_key_generate(client=make_client(), actor=Actor.system("tests"))
+    Feature.objects.get_or_create(id=10, defaults={"name_ru": "Учёт"})
+    now = timezone.now()
+    return Session(
+        key=key,
+        feature_id=10,
+        license_type="USER",
+        binding="floating",
+        unit="u@h",
+        started_at=now,
+        last_heartbeat_at=now,
+        lease_expires_at=now + timedelta(minutes=10),
+        **fields,
+    )
+
+
+def test_a_refused_statement_raises_the_same_error_as_the_orm() -> None:
+    first = _session()
+    insert(first)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert(_session(public_id=first.public_id))
+
+    assert Session.objects.count() == 1
 
 
 def test_rows_read_and_written_by_hand_match_the_orm() -> None:

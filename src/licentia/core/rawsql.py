@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import psycopg
 from django.db import connection, models
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 M = TypeVar("M", bound=models.Model)
 
@@ -15,12 +16,15 @@ M = TypeVar("M", bound=models.Model)
 def cursor() -> Any:
     """A cursor for the hot path's SQL. On PostgreSQL it binds parameters on the server, so a
     statement run again and again is prepared once per connection instead of being parsed and
-    planned each time (planning the session's join cost four times running it)."""
+    planned each time (planning the session's join cost four times running it). Otherwise it is
+    Django's own: the same connection checks, error classes and query log."""
     if connection.vendor != "postgresql":
         return connection.cursor()
     connection.close_if_health_check_failed()
     connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
+    server_bound = psycopg.Cursor(connection.connection)
+    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
+    return wrapper(server_bound, connection)
 
 
 def select_list(model: type[models.Model], alias: str) -> str:
