@@ -196,6 +196,26 @@ def test_a_feature_pooled_in_two_types_admits_a_unit_in_either() -> None:
     assert third.value.code == 2008
 
 
+def test_a_unit_is_not_given_the_seat_of_another_type_with_the_same_name() -> None:
+    product = make_product(
+        4, (10, LicenseType.HOST, 1, False), (10, LicenseType.DATABASE, 2, False)
+    )
+    key = license_key_generate(client=make_client(), actor=ACTOR)
+    key_line_add(key=key, product=product, actor=ACTOR)
+
+    def capture_as(host: str, database: str) -> Session:
+        unit = Unit(host=host, database=database)
+        return session_capture(key_number=key.number, feature_id=10, unit=unit).session
+
+    host_seat = capture_as("z", "q")
+    database_srv = capture_as("a", "srv")  # the host seat is taken: a database seat «srv»
+    mine = capture_as("srv", "y")  # host «srv» is not database «srv»
+
+    assert (host_seat.license_type, database_srv.license_type) == ("HOST", "DATABASE")
+    assert (mine.license_type, mine.unit) == ("DATABASE", "y")
+    assert mine.pk != database_srv.pk
+
+
 def test_the_sweep_ends_timed_out_blocked_and_unlicensed_sessions(key) -> None:
     other = license_key_generate(client=make_client(), actor=ACTOR)
     key_line_add(key=other, product=key.lines.get().product, actor=ACTOR)

@@ -66,19 +66,23 @@ def key_with_lines(number: str, *, for_update: bool) -> tuple[LicenseKey, list[K
 
 
 def seats_held(
-    *, key_id: int, feature_id: int, moment: datetime, units: set[str]
+    *, key_id: int, feature_id: int, moment: datetime, units: dict[str, str]
 ) -> tuple[dict[str, int], int | None]:
     """Per license type the seats of the feature held now, and the id of a session by which
-    one of the units holds one already (None when none does)."""
-    unit_params = {f"unit{index}": unit for index, unit in enumerate(sorted(units))}
-    unit_list = ", ".join(f"%({name})s" for name in unit_params) or "NULL"
+    the unit holds one already, as its name for that session's type (`units`: type → name);
+    None when it holds none."""
+    params: dict[str, Any] = {"key": key_id, "feature": feature_id, "moment": _moment(moment)}
+    held_by_unit = []
+    for index, (license_type, name) in enumerate(sorted(units.items())):
+        params[f"type{index}"], params[f"unit{index}"] = license_type, name
+        held_by_unit.append(f"(s.license_type = %(type{index})s AND s.unit = %(unit{index})s)")
     with rawsql.cursor() as cursor:
         cursor.execute(
             "SELECT s.license_type, COUNT(*), "  # noqa: S608 - constants and placeholders
-            f"MAX(CASE WHEN s.unit IN ({unit_list}) THEN s.id END) "
+            f"MAX(CASE WHEN {' OR '.join(held_by_unit) or 'FALSE'} THEN s.id END) "
             "FROM licensing_session s WHERE s.key_id = %(key)s AND s.feature_id = %(feature)s "
             f"AND {SEAT_HELD_SQL} GROUP BY s.license_type",
-            {"key": key_id, "feature": feature_id, "moment": _moment(moment), **unit_params},
+            params,
         )
         rows = cursor.fetchall()
     taken = {license_type: count for license_type, count, _mine in rows}

@@ -256,7 +256,7 @@ def _capture_locked(
         key_id=key.pk,
         feature_id=feature_id,
         moment=moment,
-        units={name for name in units.values() if name},
+        units={license_type: name for license_type, name in units.items() if name},
     )
     if mine:
         session = Session.objects.get(pk=mine)
