@@ -214,6 +214,7 @@ def test_field_errors_speak_the_language_asked_for(call) -> None:
     russian = call("capture", body)
     english = call("capture", {**body, "language": "en"})
     by_header = call("capture", {"feature_id": 0}, **{"Accept-Language": "en"})
+    not_an_object = call("capture", "[1, 2]", **{"Accept-Language": "ru"})
 
     assert russian.json()["errors"] == {
         "key": ["Обязательное поле."],
@@ -222,3 +223,4 @@ def test_field_errors_speak_the_language_asked_for(call) -> None:
     }
     assert english.json()["errors"]["feature_id"] == ["Enter a number of at least 1."]
     assert by_header.json()["errors"]["key"] == ["This field is required."]
+    assert not_an_object.json()["errors"] == {"body": ["Укажите объект."]}

@@ -18,7 +18,7 @@ MESSAGES = {
     "less_than_equal": _("Enter a number of at most %(le)s."),
     "literal_error": _("Choose one of: %(expected)s."),
     "dict_type": _("Enter an object."),
-    "model_attributes_type": _("Enter an object."),
+    "model_type": _("Enter an object."),
     "too_long": _("Enter at most %(max_length)s entries."),
     "uuid_type": _("Enter an identifier in the form of a UUID."),
     "uuid_parsing": _("Enter an identifier in the form of a UUID."),
