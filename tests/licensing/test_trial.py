@@ -8,7 +8,7 @@ from licentia.clients.models import Client, ClientSource
 from licentia.core.models import AuditEvent
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import LicenseKey
-from licentia.licensing.services import trial_registered
+from licentia.licensing.signals import trial_registered
 from licentia_client import verify_certificate
 from tests.factories import make_product
 from tests.licensing.conftest import FINGERPRINT

@@ -94,9 +94,8 @@ def _exact_match_ids(query: str) -> set[int]:
     own index, as one query with OR between them would scan the table."""
     text = query.strip()
     lookups: list[QuerySet] = []
-    parsed = keycodes.parse_code(text, prefix_length=keycodes.PREFIX_LENGTH)
-    if parsed is not None:
-        number = keycodes.format_code(*parsed)
+    number = keycodes.key_number(text)
+    if number is not None:
         lookups.append(LicenseKey.objects.filter(number=number).values_list("client_id", flat=True))
     if "@" in text:
         lookups.append(Client.objects.filter(email=text.lower()).values_list("pk", flat=True))
@@ -262,7 +261,7 @@ def _terms(query: str) -> list[str]:
     if looks_like_phone(query):
         return [digits_only(query)]
     compact_key = keycodes.compact(query).lower()
-    if keycodes.parse_code(compact_key, prefix_length=keycodes.PREFIX_LENGTH) is not None:
+    if keycodes.key_number(compact_key) is not None:
         return [compact_key]
     words = (word.strip(_EDGE_PUNCTUATION) for word in search_normalize(query).split())
     return [word[:TOKEN_LENGTH] for word in words if word]

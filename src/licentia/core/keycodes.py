@@ -99,3 +99,10 @@ def parse_code(typed: str, *, prefix_length: int) -> tuple[str, str] | None:
     if not prefix.isalpha() or not prefix.isascii() or not body_is_valid(body):
         return None
     return prefix, body
+
+
+def key_number(typed: str) -> str | None:
+    """A license key number as stored, from a number typed in any formatting; None when it is
+    malformed."""
+    parsed = parse_code(typed, prefix_length=PREFIX_LENGTH)
+    return format_code(*parsed) if parsed is not None else None

@@ -123,9 +123,9 @@ class LicenseKeyAdmin(ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        parsed = keycodes.parse_code(term, prefix_length=keycodes.PREFIX_LENGTH)
-        if parsed is not None:
-            return queryset.filter(number=keycodes.format_code(*parsed)), False
+        number = keycodes.key_number(term)
+        if number is not None:
+            return queryset.filter(number=number), False
         return queryset.filter(client__in=client_search(query=term).values("pk")), False
 
     def has_add_permission(self, request: HttpRequest) -> bool:

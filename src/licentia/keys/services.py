@@ -14,7 +14,7 @@ from licentia.core import keycodes
 from licentia.core.audit import Actor, audit_record, snapshot
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey, LineState
-from licentia.licensing.models import EndReason
+from licentia.keys.signals import key_blocked, key_created
 
 GENERATION_ATTEMPTS = 5
 
@@ -30,6 +30,7 @@ def license_key_generate(*, client: Client, actor: Actor) -> LicenseKey:
                 audit_record(
                     actor=actor, action="license_key.create", instance=key, after=snapshot(key)
                 )
+                key_created.send(sender=LicenseKey, key=key, actor=actor)
                 return key
         except IntegrityError:
             # 32**19 numbers make a collision all but impossible; if one happens, draw again.
@@ -102,10 +103,7 @@ def key_set_blocked(*, key: LicenseKey, blocked: bool, actor: Actor) -> LicenseK
         current.blocked = blocked
         current.save(update_fields=["blocked", "updated_at"])
         if blocked:
-            # A blocked key holds no seat: its sessions and bindings end now, not at the sweep.
-            current.sessions.filter(ended_at__isnull=True).update(
-                ended_at=timezone.now(), end_reason=EndReason.KEY_BLOCKED
-            )
+            key_blocked.send(sender=LicenseKey, key=current, moment=timezone.now())
         audit_record(
             actor=actor,
             action="license_key.block" if blocked else "license_key.unblock",

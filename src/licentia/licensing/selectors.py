@@ -19,10 +19,10 @@ SEAT_TYPES = [LicenseType.USER, LicenseType.HOST, LicenseType.DATABASE, LicenseT
 def key_number_parse(typed: str) -> str:
     """The key number as stored, from a number typed in any formatting; refuses 2026 when it
     is malformed."""
-    parsed = keycodes.parse_code(typed, prefix_length=keycodes.PREFIX_LENGTH)
-    if parsed is None:
+    number = keycodes.key_number(typed)
+    if number is None:
         raise Refusal(Code.MALFORMED_KEY)
-    return keycodes.format_code(*parsed)
+    return number
 
 
 def key_find(typed: str) -> LicenseKey:
@@ -140,12 +140,10 @@ def monitor_sessions(
                 found = client_search(query=value).order_by().values("pk")
                 sessions = sessions.filter(key__client__in=found)
         elif name == "key":
-            parsed = keycodes.parse_code(value, prefix_length=keycodes.PREFIX_LENGTH)
             if value.isdigit():
                 sessions = sessions.filter(key_id=int(value))
             else:
-                number = keycodes.format_code(*parsed) if parsed else value
-                sessions = sessions.filter(key__number=number)
+                sessions = sessions.filter(key__number=keycodes.key_number(value) or value)
         elif name == "feature" and value.isdigit():
             sessions = sessions.filter(feature_id=int(value))
         elif name == "type":

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
-from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -46,9 +45,7 @@ from licentia.licensing.selectors import (
     session_holds_seat,
     tokens_consumed,
 )
-
-# Sent once a trial is committed; the notifications app queues the «new trial» mail from it.
-trial_registered = Signal()
+from licentia.licensing.signals import capture_refused, trial_registered
 
 
 @dataclass(frozen=True)
@@ -114,26 +111,36 @@ def problem_record(
     code: int,
     moment: datetime,
 ) -> None:
-    _bump(
-        Problem,
-        match={
-            "key_number": key_number[:64],
-            "feature_id": feature_id,
-            "unit": unit.any_name()[:600],
-            "code": code,
-            "day": timezone.localdate(moment),
-        },
-        create={
-            "key": key,
-            "user": unit.user[:200],
-            "host": unit.host[:200],
-            "database": unit.database[:200],
-            "first_at": moment,
-            "last_at": moment,
-        },
-        count=F("count") + 1,
-        last_at=moment,
-    )
+    with transaction.atomic():
+        _bump(
+            Problem,
+            match={
+                "key_number": key_number[:64],
+                "feature_id": feature_id,
+                "unit": unit.any_name()[:600],
+                "code": code,
+                "day": timezone.localdate(moment),
+            },
+            create={
+                "key": key,
+                "user": unit.user[:200],
+                "host": unit.host[:200],
+                "database": unit.database[:200],
+                "first_at": moment,
+                "last_at": moment,
+            },
+            count=F("count") + 1,
+            last_at=moment,
+        )
+        capture_refused.send(
+            sender=Problem,
+            key=key,
+            key_number=key_number,
+            feature_id=feature_id,
+            code=code,
+            unit=unit,
+            moment=moment,
+        )
 
 
 # Capture, heartbeat, release ---------------------------------------------------------------

@@ -1,0 +1,9 @@
+"""What the licensing app tells the apps above it (notifications, statistics)."""
+
+from django.dispatch import Signal
+
+# A trial line was added; sent once the trial is committed: kwargs line, key.
+trial_registered = Signal()
+# A capture was refused and recorded as a Problem, in the transaction that recorded it:
+# kwargs key (None when unknown), key_number, feature_id, code, unit, moment.
+capture_refused = Signal()
