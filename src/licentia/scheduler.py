@@ -20,9 +20,14 @@ class Periodic:
 
 
 def periodic_tasks() -> list[Periodic]:
+    from licentia.core.tasks import prune_rate_windows
     from licentia.licensing.tasks import prune_finished_tasks, sweep_sessions
 
-    return [Periodic(sweep_sessions, 60.0), Periodic(prune_finished_tasks, 3600.0)]
+    return [
+        Periodic(sweep_sessions, 60.0),
+        Periodic(prune_finished_tasks, 3600.0),
+        Periodic(prune_rate_windows, 3600.0),
+    ]
 
 
 def run_schedule(stop: threading.Event, *, tick: float = 1.0) -> None:

@@ -7,7 +7,8 @@ from django.utils import timezone
 from licentia.clients.merge import clients_merge, clients_merge_preview
 from licentia.licensing.models import Problem, Session
 from licentia.licensing.refusals import Refusal
-from licentia.licensing.services import Unit, session_capture, session_release
+from licentia.licensing.services.sessions import session_capture, session_release
+from licentia.licensing.units import Unit
 from tests.factories import make_client
 from tests.licensing.conftest import ACTOR
 

@@ -8,14 +8,14 @@ from licentia.catalog.models import LicenseType
 from licentia.keys.services import key_line_add, key_line_end, key_set_blocked, license_key_generate
 from licentia.licensing.models import EndReason, Problem, Session
 from licentia.licensing.refusals import Refusal
-from licentia.licensing.services import (
-    Unit,
+from licentia.licensing.services.sessions import (
     session_capture,
     session_heartbeat,
     session_release,
     session_reset,
-    sessions_sweep,
 )
+from licentia.licensing.services.sweep import sessions_sweep
+from licentia.licensing.units import Unit
 from tests.factories import make_client, make_product
 from tests.licensing.conftest import ACTOR
 

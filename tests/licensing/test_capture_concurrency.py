@@ -10,7 +10,8 @@ from licentia.keys.models import LicenseKey
 from licentia.keys.services import key_line_add, license_key_generate
 from licentia.licensing.models import Session
 from licentia.licensing.refusals import Refusal
-from licentia.licensing.services import Unit, session_capture
+from licentia.licensing.services.sessions import session_capture
+from licentia.licensing.units import Unit
 from tests.factories import make_client, make_product
 from tests.licensing.conftest import ACTOR
 

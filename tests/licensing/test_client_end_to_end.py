@@ -11,7 +11,7 @@ from django.db import connection
 from licentia.catalog.models import LicenseType
 from licentia.keys.services import key_line_add, key_set_blocked, license_key_generate
 from licentia.licensing.models import Problem, Session, TokenConsumption
-from licentia.licensing.services import session_reset
+from licentia.licensing.services.sessions import session_reset
 from licentia_client import CertificateError, LicentiaClient, LicentiaError, verify_certificate
 from tests.factories import make_client, make_product
 from tests.licensing.conftest import ACTOR, FINGERPRINT

@@ -7,7 +7,8 @@ from django.db import connection
 from django.utils import timezone
 
 from licentia.licensing.models import EndReason, Session
-from licentia.licensing.services import Unit, session_capture
+from licentia.licensing.services.sessions import session_capture
+from licentia.licensing.units import Unit
 from licentia.scheduler import run_schedule
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,7 +16,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_the_worker_schedule_sweeps_sessions_whose_lease_ran_out(key) -> None:
     session_capture(key_number=key.number, feature_id=10, unit=Unit("u", "h"))
-    Session.objects.update(lease_expires_at=timezone.now() - timedelta(minutes=1))
+    ran_out = timezone.now() - timedelta(minutes=1)
+    Session.objects.update(lease_expires_at=ran_out, holds_until=ran_out)
     stop = threading.Event()
 
     def schedule() -> None:

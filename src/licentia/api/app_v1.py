@@ -17,29 +17,28 @@ from licentia.api import schemas
 from licentia.api.field_errors import field_error_text
 from licentia.core.audit import client_ip
 from licentia.core.models import VendorSettings
+from licentia.core.ratelimit import RateLimited, rate_limit_hit
 from licentia.core.selectors import vendor_settings_get
 from licentia.core.signing import public_key_pem
-from licentia.keys.models import LineState
 from licentia.keys.selectors import (
     KeyLicense,
     key_license,
-    line_is_live,
     line_sentence,
+    line_status,
     seats_of,
 )
 from licentia.licensing.certificates import LICENSE_DOMAIN, certificate_issue
-from licentia.licensing.refusals import Refusal, invalid
+from licentia.licensing.refusals import Code, Refusal, invalid
 from licentia.licensing.selectors import key_find, key_usage
-from licentia.licensing.services import (
+from licentia.licensing.services.sessions import (
     Granted,
-    Unit,
-    rate_limit_hit,
     session_capture,
     session_heartbeat,
     session_release,
-    tokens_consume,
-    trial_register,
 )
+from licentia.licensing.services.tokens import tokens_consume
+from licentia.licensing.services.trials import trial_register
+from licentia.licensing.units import Unit
 
 api = NinjaAPI(
     title="Licentia application protocol",
@@ -87,6 +86,11 @@ def on_refusal(request: HttpRequest, exc: Refusal) -> HttpResponse:
     return _refusal_response(request, exc)
 
 
+@api.exception_handler(RateLimited)
+def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    return _refusal_response(request, Refusal(Code.RATE_LIMITED, retry_after=exc.retry_after))
+
+
 @api.exception_handler(RequestValidationError)
 def on_invalid_request(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
     _speak(_language_asked(request))
@@ -116,20 +120,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _products(license_: KeyLicense, moment: datetime) -> list[dict[str, Any]]:
     products = []
     for line in license_.lines:
-        if line_is_live(line, at=moment):
-            state = "active"
-        elif line.state != LineState.ACTIVE:
-            state = line.state
-        elif line.starts_at > moment:
-            state = "pending"
-        else:
-            state = "expired"
         products.append(
             {
                 "id": line.product_id,
                 "name": line.product.name,
                 "trial": line.is_trial,
-                "state": state,
+                "state": line_status(line, at=moment),
                 "status": line_sentence(line, at=moment),
                 "starts_at": line.starts_at,
                 "expires_at": line.expires_at,

@@ -21,12 +21,9 @@ from licentia.core.services import staff_user_create_admin
 from licentia.keys.models import LicenseKey
 from licentia.keys.services import key_line_add, key_set_blocked, license_key_generate
 from licentia.licensing.refusals import Refusal
-from licentia.licensing.services import (
-    Unit,
-    session_capture,
-    session_release,
-    tokens_consume,
-)
+from licentia.licensing.services.sessions import session_capture, session_release
+from licentia.licensing.services.tokens import tokens_consume
+from licentia.licensing.units import Unit
 
 DEMO_LOGIN_FILENAME = "demo-login.txt"
 DEMO_ADMIN = "admin"

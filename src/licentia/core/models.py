@@ -124,3 +124,22 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label}: {self.action}"
+
+
+class RateWindow(models.Model):
+    """Requests counted per scope and caller in a fixed time window, shared by all workers."""
+
+    scope = models.CharField(max_length=32)
+    caller = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "caller", "window_start"], name="rate_window_one_per_caller"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.caller} {self.hits}"

@@ -27,10 +27,12 @@ def cursor() -> Any:
     return wrapper(server_bound, connection)
 
 
-def select_list(model: type[models.Model], alias: str) -> str:
-    """Every column of the model, in field order, for `SELECT {select_list} FROM … alias`."""
+def select_list(model: type[models.Model], alias: str | None) -> str:
+    """Every column of the model, in field order, for `SELECT {select_list} FROM … alias`;
+    unqualified without an alias (SQLite's RETURNING takes no qualified names)."""
     quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+    qualifier = f"{alias}." if alias else ""
+    return ", ".join(f"{qualifier}{quote(field.column)}" for field in model._meta.concrete_fields)
 
 
 @functools.cache
@@ -58,6 +60,18 @@ def models_from_rows(model: type[M], rows: Iterable[Sequence[Any]], *, start: in
                 values[index] = convert(values[index], column, connection)
         instances.append(model.from_db(connection.alias, attnames, values))
     return instances
+
+
+def assignments(model: type[models.Model], changes: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """`column = %(name)s, …` for an UPDATE … SET, and its values prepared as the ORM would."""
+    quote = connection.ops.quote_name
+    parts, values = [], {}
+    for name, value in changes.items():
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        parts.append(f"{quote(field.column)} = %(set_{name})s")
+        values[f"set_{name}"] = field.get_db_prep_save(value, connection)
+    return ", ".join(parts), values
 
 
 def insert(instance: models.Model) -> None:

@@ -91,7 +91,7 @@ class LicenseKeyAdmin(ModelAdmin):
 
     @admin.display(description=_("state"))
     def state(self, obj: LicenseKey) -> str:
-        return str(KeyState.LABELS[key_state(obj)])
+        return str(KeyState(key_state(obj)).label)
 
     @admin.display(description="")
     def lines_display(self, obj: LicenseKey) -> str:

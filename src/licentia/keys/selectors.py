@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import connection
+from django.db import models
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from licentia.catalog.models import ProductFeature, TrialCounting
 from licentia.catalog.selectors import catalog_products
-from licentia.core.rawsql import models_from_rows, select_list
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 
@@ -40,16 +39,9 @@ def line_is_live(line: KeyLine, *, at: datetime | None = None) -> bool:
 
 
 def key_lines(key: LicenseKey) -> list[KeyLine]:
-    """The key's lines, each with its product and the product's feature lines and features."""
-    # Written out: the ORM's compiling of this one query costs more than running it, and the
-    # licensing protocol reads a key's lines on every capture and heartbeat.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {select_list(KeyLine, 'l')} FROM keys_keyline l "  # noqa: S608
-            "WHERE l.key_id = %s ORDER BY l.id",
-            [key.pk],
-        )
-        return lines_with_products(models_from_rows(KeyLine, cursor.fetchall()))
+    """The key's lines, each with its product and the product's feature lines and features.
+    (The protocol's hot path reads them with the key, in licensing.queries.)"""
+    return lines_with_products(list(KeyLine.objects.filter(key=key).order_by("id")))
 
 
 def lines_with_products(lines: list[KeyLine]) -> list[KeyLine]:
@@ -172,26 +164,41 @@ def _day(moment: datetime) -> str:
     return date_format(timezone.localtime(moment), "Y-m-d")
 
 
+class LineStatus(models.TextChoices):
+    """A line's state at a moment, as the protocol names it; an ended line is named by the
+    state it ended in (LineState)."""
+
+    ACTIVE = "active", gettext_lazy("active")
+    PENDING = "pending", gettext_lazy("pending")
+    EXPIRED = "expired", gettext_lazy("expired")
+
+
+def line_status(line: KeyLine, *, at: datetime | None = None) -> str:
+    """LineStatus, or the LineState the line ended in."""
+    moment = _now(at)
+    if line.state != LineState.ACTIVE:
+        return line.state
+    if line.starts_at > moment:
+        return LineStatus.PENDING
+    return LineStatus.ACTIVE if line_is_live(line, at=moment) else LineStatus.EXPIRED
+
+
 def line_sentence(line: KeyLine, *, at: datetime | None = None) -> str:
     """How a line reads on the card: «Лицензия активна до 2024-12-31», «Истекает через 5 дней»,
     «Триал закончился 2024-10-09», «Лицензия истекла», «Бессрочная»."""
     moment = _now(at)
-    if line.state != LineState.ACTIVE:
+    status = line_status(line, at=moment)
+    if status not in LineStatus:
         ended = line.ended_at or moment
         return _("%(state)s %(date)s") % {
             "state": line.get_state_display().capitalize(),
             "date": _day(ended),
         }
-    if line.starts_at > moment:
-        return _("Starts on %(date)s") % {
-            "date": date_format(timezone.localtime(line.starts_at), "Y-m-d")
-        }
-    if not line_is_live(line, at=moment):
+    if status == LineStatus.PENDING:
+        return _("Starts on %(date)s") % {"date": _day(line.starts_at)}
+    if status == LineStatus.EXPIRED:
         if line.is_trial:
-            end = line.expires_at or moment
-            return _("Trial ended %(date)s") % {
-                "date": date_format(timezone.localtime(end), "Y-m-d")
-            }
+            return _("Trial ended %(date)s") % {"date": _day(line.expires_at or moment)}
         return _("License expired")
     if line.expires_at is None:
         return _("Perpetual")
@@ -205,22 +212,13 @@ def line_sentence(line: KeyLine, *, at: datetime | None = None) -> str:
     return _("License active until %(date)s") % {"date": _day(line.expires_at)}
 
 
-class KeyState:
-    BLOCKED = "blocked"
-    EMPTY = "empty"
-    TRIAL = "trial"
-    EXPIRING = "expiring"
-    ACTIVE = "active"
-    EXPIRED = "expired"
-
-    LABELS = {
-        BLOCKED: gettext_lazy("blocked"),
-        EMPTY: gettext_lazy("empty"),
-        TRIAL: gettext_lazy("trial"),
-        EXPIRING: gettext_lazy("expiring"),
-        ACTIVE: gettext_lazy("active"),
-        EXPIRED: gettext_lazy("expired"),
-    }
+class KeyState(models.TextChoices):
+    BLOCKED = "blocked", gettext_lazy("blocked")
+    EMPTY = "empty", gettext_lazy("empty")
+    TRIAL = "trial", gettext_lazy("trial")
+    EXPIRING = "expiring", gettext_lazy("expiring")
+    ACTIVE = "active", gettext_lazy("active")
+    EXPIRED = "expired", gettext_lazy("expired")
 
 
 def key_state(key: LicenseKey, *, at: datetime | None = None) -> str:

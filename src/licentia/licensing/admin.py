@@ -16,9 +16,9 @@ from unfold.contrib.filters.admin import RangeDateFilter
 from licentia.catalog.models import Feature, LicenseType
 from licentia.core.audit import Actor
 from licentia.licensing.models import Problem, Session, TokenConsumption
-from licentia.licensing.refusals import MESSAGES
+from licentia.licensing.refusals import refusal_message
 from licentia.licensing.selectors import MONITOR_FILTERS, MONITOR_LIMIT, monitor_sessions
-from licentia.licensing.services import session_reset
+from licentia.licensing.services.sessions import session_reset
 
 GROUP_TITLES = {
     LicenseType.USER: _("Sessions licensed per user"),
@@ -138,7 +138,7 @@ class ProblemAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("meaning"))
     def meaning(self, obj: Problem) -> str:
-        return str(MESSAGES.get(obj.code, ""))
+        return refusal_message(obj.code)
 
 
 @admin.register(TokenConsumption)

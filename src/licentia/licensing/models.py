@@ -1,4 +1,5 @@
 import uuid
+from datetime import datetime
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +44,9 @@ class Session(models.Model):
     released_at = models.DateTimeField(_("released"), null=True, blank=True)
     # A bound seat unused past the product's idle limit is free; empty: never.
     bound_until = models.DateTimeField(_("bound until"), null=True, blank=True)
+    # When the seat stops being held unless renewed: the lease end of a floating seat, the
+    # idle limit of a bound one (empty: until reset). The one column the seat rule reads.
+    holds_until = models.DateTimeField(_("holds the seat until"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     end_reason = models.CharField(
         _("end reason"), max_length=16, choices=EndReason.choices, blank=True
@@ -66,6 +70,10 @@ class Session(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.feature_id} {self.unit}"
+
+    def holds_seat(self, moment: datetime) -> bool:
+        """The seat rule (selectors.seat_held, queries.SEAT_HELD_SQL) for one session read."""
+        return self.ended_at is None and (self.holds_until is None or self.holds_until > moment)
 
 
 class Problem(models.Model):
@@ -166,22 +174,3 @@ class TokenConsumption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} {self.feature_id} −{self.amount}"
-
-
-class RateWindow(models.Model):
-    """Requests counted per scope and caller in a fixed time window, shared by all workers."""
-
-    scope = models.CharField(max_length=32)
-    caller = models.CharField(max_length=64)
-    window_start = models.DateTimeField()
-    hits = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["scope", "caller", "window_start"], name="rate_window_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.scope} {self.caller} {self.hits}"

@@ -15,13 +15,8 @@ from licentia.core.rawsql import models_from_rows, select_list
 from licentia.keys.models import KeyLine, LicenseKey
 from licentia.licensing.models import EndReason, Session
 
-# The same rule as selectors.seat_held, for SQL written out: an open session holds its seat
-# while its lease (floating) or its idle limit (bound) has not passed.
-SEAT_HELD_SQL = (
-    "s.ended_at IS NULL AND ("
-    "(s.binding = 'floating' AND s.lease_expires_at > %(moment)s) OR "
-    "(s.binding = 'bound' AND (s.bound_until IS NULL OR s.bound_until > %(moment)s)))"
-)
+# The seat rule of Session.holds_seat, for SQL written out.
+SEAT_HELD_SQL = "s.ended_at IS NULL AND (s.holds_until IS NULL OR s.holds_until > %(moment)s)"
 
 
 def _moment(value: datetime) -> Any:
@@ -67,10 +62,10 @@ def key_with_lines(number: str, *, for_update: bool) -> tuple[LicenseKey, list[K
 
 def seats_held(
     *, key_id: int, feature_id: int, moment: datetime, units: dict[str, str]
-) -> tuple[dict[str, int], int | None]:
-    """Per license type the seats of the feature held now, and the id of a session by which
-    the unit holds one already, as its name for that session's type (`units`: type → name);
-    None when it holds none."""
+) -> tuple[dict[str, int], tuple[str, int] | None]:
+    """Per license type the seats of the feature held now, and the type and id of a session
+    by which the unit holds one already, as its name for that session's type (`units`:
+    type → name); None when it holds none."""
     params: dict[str, Any] = {"key": key_id, "feature": feature_id, "moment": _moment(moment)}
     held_by_unit = []
     for index, (license_type, name) in enumerate(sorted(units.items())):
@@ -86,7 +81,7 @@ def seats_held(
         )
         rows = cursor.fetchall()
     taken = {license_type: count for license_type, count, _mine in rows}
-    mine = next((mine for _type, _count, mine in rows if mine is not None), None)
+    mine = next(((kind, mine) for kind, _count, mine in rows if mine is not None), None)
     return taken, mine
 
 
@@ -122,14 +117,19 @@ def session_with_key(public_id: UUID | str) -> tuple[Session, list[KeyLine]] | N
 
 
 def session_extend(
-    *, session_pk: int, moment: datetime, lease_expires_at: datetime, bound_until: datetime | None
+    *,
+    session_pk: int,
+    moment: datetime,
+    lease_expires_at: datetime,
+    bound_until: datetime | None,
+    holds_until: datetime | None,
 ) -> bool:
     """Renews the lease (and the idle limit of a bound seat) if the session still holds its
     seat and was not released; False when it did not."""
     with rawsql.cursor() as cursor:
         cursor.execute(
             "UPDATE licensing_session AS s SET last_heartbeat_at = %(moment)s, "  # noqa: S608
-            "lease_expires_at = %(lease)s, "
+            "lease_expires_at = %(lease)s, holds_until = %(holds)s, "
             "bound_until = CASE WHEN s.binding = 'bound' THEN %(bound)s ELSE s.bound_until END "
             f"WHERE s.id = %(id)s AND s.released_at IS NULL AND {SEAT_HELD_SQL}",
             {
@@ -137,9 +137,24 @@ def session_extend(
                 "moment": _moment(moment),
                 "lease": _moment(lease_expires_at),
                 "bound": _moment(bound_until) if bound_until else None,
+                "holds": _moment(holds_until) if holds_until else None,
             },
         )
         return cursor.rowcount == 1
+
+
+def session_renew(*, session_pk: int, moment: datetime, changes: dict[str, Any]) -> Session | None:
+    """Gives the session the changes if it still holds its seat, and returns it as changed;
+    None when it no longer holds its seat."""
+    assignments, values = rawsql.assignments(Session, changes)
+    with rawsql.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE licensing_session AS s SET {assignments} "  # noqa: S608
+            f"WHERE s.id = %(id)s AND {SEAT_HELD_SQL} RETURNING {select_list(Session, None)}",
+            {**values, "id": session_pk, "moment": _moment(moment)},
+        )
+        rows = cursor.fetchall()
+    return models_from_rows(Session, rows)[0] if rows else None
 
 
 def session_end_if_held(*, session_pk: int, moment: datetime, reason: str) -> None:

@@ -1,83 +1,89 @@
-"""Coded refusals the application sees (DOMAIN.md §4), with their HTTP statuses."""
+"""Coded refusals the application sees (DOMAIN.md §4): each code with its HTTP status, its
+message and whether a refused capture with it is kept as a Problem."""
 
+from collections.abc import Iterable
+from enum import IntEnum
 from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
-class Code:
-    NO_FREE_SEAT = 2008
-    UNKNOWN_KEY = 2009
-    LICENSE_EXPIRED = 2011
-    EMAIL_OF_ANOTHER_COMPANY = 2022
-    MALFORMED_KEY = 2026
-    MACHINE_OF_ANOTHER_EMAIL = 2051
-    KEY_BLOCKED = 2060
-    FEATURE_NOT_IN_KEY = 2061
-    UNKNOWN_SESSION = 2062
-    NOT_ENOUGH_TOKENS = 2063
-    INVALID_REQUEST = 4220
-    RATE_LIMITED = 4290
+class Code(IntEnum):
+    status: int
+    message: Promise
+    is_problem: bool
 
+    def __new__(cls, code: int, status: int, message: Promise, is_problem: bool) -> "Code":
+        member = int.__new__(cls, code)
+        member._value_ = code
+        member.status = status
+        member.message = message
+        member.is_problem = is_problem
+        return member
 
-STATUS = {
-    Code.NO_FREE_SEAT: 409,
-    Code.UNKNOWN_KEY: 404,
-    Code.LICENSE_EXPIRED: 403,
-    Code.EMAIL_OF_ANOTHER_COMPANY: 409,
-    Code.MALFORMED_KEY: 422,
-    Code.MACHINE_OF_ANOTHER_EMAIL: 409,
-    Code.KEY_BLOCKED: 403,
-    Code.FEATURE_NOT_IN_KEY: 403,
-    Code.UNKNOWN_SESSION: 404,
-    Code.NOT_ENOUGH_TOKENS: 409,
-    Code.INVALID_REQUEST: 422,
-    Code.RATE_LIMITED: 429,
-}
-
-MESSAGES = {
-    Code.NO_FREE_SEAT: _("No free license for this feature: all seats are taken."),
-    Code.UNKNOWN_KEY: _("Unknown license key."),
-    Code.LICENSE_EXPIRED: _("The license for this feature has expired."),
-    Code.EMAIL_OF_ANOTHER_COMPANY: _("This e-mail already has a key for another company."),
-    Code.MALFORMED_KEY: _("The license key is malformed: check the characters you typed."),
-    Code.MACHINE_OF_ANOTHER_EMAIL: _("This machine was already registered with another e-mail."),
-    Code.KEY_BLOCKED: _("The license key is blocked."),
-    Code.FEATURE_NOT_IN_KEY: _("The key holds no product with this feature."),
-    Code.UNKNOWN_SESSION: _("Unknown or ended session: capture the license again."),
-    Code.NOT_ENOUGH_TOKENS: _("Not enough tokens."),
-    Code.INVALID_REQUEST: _("The request is invalid."),
-    Code.RATE_LIMITED: _("Too many requests: try again later."),
-}
-
-# Refused captures the vendor sees as Problems.
-PROBLEM_CODES = frozenset(
-    {
-        Code.NO_FREE_SEAT,
-        Code.UNKNOWN_KEY,
-        Code.LICENSE_EXPIRED,
-        Code.MALFORMED_KEY,
-        Code.KEY_BLOCKED,
-        Code.FEATURE_NOT_IN_KEY,
-    }
-)
+    NO_FREE_SEAT = 2008, 409, _("No free license for this feature: all seats are taken."), True
+    UNKNOWN_KEY = 2009, 404, _("Unknown license key."), True
+    LICENSE_EXPIRED = 2011, 403, _("The license for this feature has expired."), True
+    EMAIL_OF_ANOTHER_COMPANY = (
+        2022,
+        409,
+        _("This e-mail already has a key for another company."),
+        False,
+    )
+    MALFORMED_KEY = (
+        2026,
+        422,
+        _("The license key is malformed: check the characters you typed."),
+        True,
+    )
+    MACHINE_OF_ANOTHER_EMAIL = (
+        2051,
+        409,
+        _("This machine was already registered with another e-mail."),
+        False,
+    )
+    KEY_BLOCKED = 2060, 403, _("The license key is blocked."), True
+    FEATURE_NOT_IN_KEY = 2061, 403, _("The key holds no product with this feature."), True
+    UNKNOWN_SESSION = (
+        2062,
+        404,
+        _("Unknown or ended session: capture the license again."),
+        False,
+    )
+    NOT_ENOUGH_TOKENS = 2063, 409, _("Not enough tokens."), False
+    INVALID_REQUEST = 4220, 422, _("The request is invalid."), False
+    RATE_LIMITED = 4290, 429, _("Too many requests: try again later."), False
 
 
 class Refusal(Exception):
-    def __init__(self, code: int, message: str | Promise | None = None, **extra: Any) -> None:
+    def __init__(self, code: Code, message: str | Promise | None = None, **extra: Any) -> None:
         self.code = code
-        self.message = message or MESSAGES[code]
+        self.message = message or code.message
         self.extra = extra
-        super().__init__(f"{code}: {self.message}")
+        super().__init__(f"{int(code)}: {self.message}")
 
     @property
     def status(self) -> int:
-        return STATUS[self.code]
+        return self.code.status
 
     def body(self) -> dict[str, Any]:
-        return {"code": self.code, "message": str(self.message), **self.extra}
+        return {"code": int(self.code), "message": str(self.message), **self.extra}
 
 
 def invalid(errors: dict[str, list[str]]) -> Refusal:
     return Refusal(Code.INVALID_REQUEST, errors=errors)
+
+
+_REQUIRED = _("This field is required.")
+
+
+def missing(names: Iterable[str]) -> Refusal:
+    """4220 naming the required fields the request left empty."""
+    return invalid({name: [str(_REQUIRED)] for name in sorted(names)})
+
+
+def refusal_message(code: int) -> str:
+    """The message of a stored code, or empty for a code no longer known."""
+    member = next((member for member in Code if member == code), None)
+    return str(member.message) if member is not None else ""

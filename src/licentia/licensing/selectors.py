@@ -5,15 +5,13 @@ from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from licentia.catalog.models import Binding, LicenseType
+from licentia.catalog.models import LicenseType
 from licentia.clients.search import client_search
 from licentia.core import keycodes
 from licentia.keys.models import LicenseKey
 from licentia.keys.selectors import KeyLicense
 from licentia.licensing.models import Session, TokenConsumption
 from licentia.licensing.refusals import Code, Refusal
-
-SEAT_TYPES = [LicenseType.USER, LicenseType.HOST, LicenseType.DATABASE, LicenseType.PROCESS]
 
 
 def key_number_parse(typed: str) -> str:
@@ -35,20 +33,9 @@ def key_find(typed: str) -> LicenseKey:
 
 
 def seat_held(moment: datetime) -> Q:
-    """Open sessions that hold their seat at the moment: counted from the lease and the idle
-    limit directly, so a seat is free the instant its lease ends, swept or not."""
-    floating = Q(binding=Binding.FLOATING, lease_expires_at__gt=moment)
-    bound = Q(binding=Binding.BOUND) & (Q(bound_until__isnull=True) | Q(bound_until__gt=moment))
-    return Q(ended_at__isnull=True) & (floating | bound)
-
-
-def session_holds_seat(session: Session, moment: datetime) -> bool:
-    """seat_held for one session already read."""
-    if session.ended_at is not None:
-        return False
-    if session.binding == Binding.FLOATING:
-        return session.lease_expires_at > moment
-    return session.bound_until is None or session.bound_until > moment
+    """The seat rule of Session.holds_seat as a filter: a seat is free the instant its lease
+    or idle limit passes, swept or not."""
+    return Q(ended_at__isnull=True) & (Q(holds_until__isnull=True) | Q(holds_until__gt=moment))
 
 
 def seats_taken(key: LicenseKey, moment: datetime) -> dict[tuple[int, str], int]:

@@ -1,7 +1,7 @@
 from django.core.management import call_command
 from django_tasks import task
 
-from licentia.licensing.services import sessions_sweep
+from licentia.licensing.services.sweep import sessions_sweep
 
 
 @task()

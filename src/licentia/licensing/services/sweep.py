@@ -1,0 +1,36 @@
+"""The sweep the worker runs every minute: sessions end in the monitor when their seat does."""
+
+from datetime import datetime
+
+from django.db.models import F
+from django.utils import timezone
+
+from licentia.keys.models import LicenseKey
+from licentia.keys.selectors import key_license
+from licentia.licensing.models import EndReason, Session
+
+
+def sessions_sweep(*, at: datetime | None = None) -> dict[str, int]:
+    """Ends sessions whose seat is no longer held (a floating lease ran out, a bound seat idle
+    past its limit), and the sessions of keys that were blocked or whose license for the
+    feature ended."""
+    moment = at or timezone.now()
+    open_sessions = Session.objects.filter(ended_at__isnull=True)
+    ended = {
+        EndReason.TIMED_OUT: open_sessions.filter(holds_until__lte=moment).update(
+            ended_at=F("holds_until"), end_reason=EndReason.TIMED_OUT
+        ),
+        EndReason.KEY_BLOCKED: open_sessions.filter(key__blocked=True).update(
+            ended_at=moment, end_reason=EndReason.KEY_BLOCKED
+        ),
+        EndReason.LICENSE_ENDED: 0,
+    }
+    key_ids = open_sessions.values_list("key_id", flat=True).distinct().order_by()
+    for key in LicenseKey.objects.filter(pk__in=list(key_ids)):
+        pools = key_license(key, moment).pools
+        for session in open_sessions.filter(key=key).only("feature_id", "license_type"):
+            if session.license_type not in pools.get(session.feature_id, {}):
+                ended[EndReason.LICENSE_ENDED] += Session.objects.filter(
+                    pk=session.pk, ended_at__isnull=True
+                ).update(ended_at=moment, end_reason=EndReason.LICENSE_ENDED)
+    return {str(reason): count for reason, count in ended.items()}
