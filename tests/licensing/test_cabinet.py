@@ -1,15 +1,19 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from licentia.catalog.models import LicenseType
 from licentia.clients.merge import clients_merge, clients_merge_preview
+from licentia.keys.services import key_line_add
 from licentia.licensing.models import Problem, Session
 from licentia.licensing.refusals import Refusal
 from licentia.licensing.services.sessions import session_capture, session_release
 from licentia.licensing.units import Unit
-from tests.factories import make_client
+from tests.factories import make_client, make_product
 from tests.licensing.conftest import ACTOR
 
 pytestmark = pytest.mark.django_db
@@ -112,3 +116,29 @@ def test_a_merge_moves_sessions_and_problems_with_the_keys_and_says_so(key) -> N
     assert moves["проблемы"] == 1
     assert Session.objects.filter(key__client=main).count() == 2
     assert Problem.objects.get().key.client == main
+
+
+def monitor_queries(client, **query: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("admin:licensing_session_changelist"), query)
+    assert page.status_code == 200
+    return len(queries)
+
+
+def test_the_monitor_reads_a_fixed_number_of_queries_whatever_the_sessions(
+    manager_client, key
+) -> None:
+    key_line_add(key=key, product=make_product(2, (10, LicenseType.USER, 40, False)), actor=ACTOR)
+    for number in range(3):
+        capture(key, f"u{number}")
+    few = monitor_queries(manager_client)
+    few_history = monitor_queries(manager_client, tab="history")
+
+    Session.objects.update(ended_at=timezone.now(), end_reason="timeout")
+    for number in range(3, 33):
+        capture(key, f"u{number}", host=f"h{number}")
+    many = Session.objects.filter(ended_at__isnull=True).count()
+
+    assert many > 3
+    assert monitor_queries(manager_client) == few
+    assert monitor_queries(manager_client, tab="history") == few_history

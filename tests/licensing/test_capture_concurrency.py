@@ -1,9 +1,11 @@
 """Capacity is never exceeded however many units capture at once."""
 
 import threading
+import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from licentia.catalog.models import LicenseType
 from licentia.keys.models import LicenseKey
@@ -71,3 +73,28 @@ def test_without_the_key_lock_the_same_captures_oversell(five_seats, settings) -
 
     assert Session.objects.filter(key=five_seats).count() > CAPACITY
     assert outcomes.count("seat") > CAPACITY
+
+
+def test_a_capture_that_waited_for_the_key_lock_starts_when_it_got_it(five_seats) -> None:
+    """A seat is taken when the lock is had, not when the request came: otherwise a capture
+    that waited behind a release shows in the history as overlapping the released seat."""
+    locked, released_at = threading.Event(), []
+
+    def hold_the_key() -> None:
+        try:
+            with transaction.atomic():
+                LicenseKey.objects.select_for_update().get(pk=five_seats.pk)
+                locked.set()
+                time.sleep(0.5)
+                released_at.append(timezone.now())
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_key)
+    holder.start()
+    locked.wait(5)
+    granted = session_capture(key_number=five_seats.number, feature_id=10, unit=Unit("u", "h"))
+    holder.join(5)
+
+    assert granted.session.started_at >= released_at[0]
+    assert Session.objects.get().started_at == granted.session.started_at

@@ -13,9 +13,9 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import RangeDateTimeFilter
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from licentia.core.admin_filters import MomentRangeFilter
 from licentia.core.audit import Actor, audit_record, snapshot
 from licentia.core.models import AuditEvent, User, VendorSettings
 from licentia.core.selectors import vendor_settings_get
@@ -195,7 +195,7 @@ class VendorSettingsAdmin(ModelAdmin):
 @admin.register(AuditEvent)
 class AuditEventAdmin(ModelAdmin):
     list_display = ("created_at", "actor_label", "action", "object_type", "object_repr", "ip")
-    list_filter = (("created_at", RangeDateTimeFilter), "actor_kind", "action")
+    list_filter = (("created_at", MomentRangeFilter), "actor_kind", "action")
     list_filter_submit = True
     search_fields = ("actor_label", "object_repr", "object_id", "action")
     date_hierarchy = "created_at"

@@ -56,3 +56,23 @@ class UserLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+
+class QueryNulMiddleware:
+    """Drops NUL characters from query strings: no list filter or search of the cabinet means
+    one, and PostgreSQL refuses them in any text it is given (a 500 on every list)."""
+
+    def __init__(self, get_response: ResponseGetter) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "%00" in query or "\x00" in query:
+            cleaned = request.GET.copy()
+            for name in list(cleaned):
+                cleaned.setlist(
+                    name, [value.replace("\x00", "") for value in cleaned.getlist(name)]
+                )
+            cleaned._mutable = False
+            request.GET = cleaned  # type: ignore[assignment]
+        return self.get_response(request)

@@ -84,3 +84,13 @@ def company_key(name: str) -> str:
     text = _NOT_WORD.sub(" ", text)
     text = _LEGAL_FORMS.sub(" ", text)
     return " ".join(text.split())
+
+
+def row_id(value: str) -> int | None:
+    """A row id typed or linked (ASCII digits within a 64-bit key), or None: «²» and
+    twenty nines are words to search, not ids to look up."""
+    value = value.strip()
+    if not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 0 < number < 2**63 else None

@@ -8,16 +8,17 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateFilter
 
 from licentia.catalog.models import Feature, LicenseType
+from licentia.core.admin_filters import DayRangeFilter
 from licentia.core.audit import Actor
+from licentia.licensing.filters import SEAT_TYPE_CHOICES, MonitorFilter
 from licentia.licensing.models import Problem, Session, TokenConsumption
 from licentia.licensing.refusals import refusal_message
-from licentia.licensing.selectors import MONITOR_FILTERS, MONITOR_LIMIT, monitor_sessions
+from licentia.licensing.selectors import MONITOR_LIMIT, monitor_sessions
 from licentia.licensing.services.sessions import session_reset
 
 GROUP_TITLES = {
@@ -66,15 +67,17 @@ class SessionAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         moment = timezone.now()
         history = request.GET.get("tab") == "history"
-        since = parse_datetime(request.GET.get("since", "")) or moment - timedelta(days=1)
-        if timezone.is_naive(since):
-            since = timezone.make_aware(since)
-        filters = {name: request.GET.get(name, "").strip() for name in MONITOR_FILTERS}
-        sessions = list(
-            monitor_sessions(filters=filters, history=history, since=since, moment=moment)[
-                : MONITOR_LIMIT + 1
-            ]
-        )
+        data = request.GET.copy()
+        default_since = timezone.localtime(moment - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+        if not history:
+            data.pop("since", None)
+        elif not data.get("since"):
+            data["since"] = default_since
+        monitor = MonitorFilter(data, queryset=monitor_sessions(history=history, moment=moment))
+        found = monitor.qs
+        if history and "since" in monitor.errors:
+            found = found.filter(ended_at__gte=moment - timedelta(days=1))
+        sessions = list(found[: MONITOR_LIMIT + 1])
         groups: list[dict[str, Any]] = []
         if history:
             groups.append({"title": _("Ended sessions"), "sessions": sessions[:MONITOR_LIMIT]})
@@ -91,10 +94,15 @@ class SessionAdmin(ReadOnlyAdmin):
             "opts": self.model._meta,
             "groups": groups,
             "history": history,
-            "since": timezone.localtime(since).strftime("%Y-%m-%dT%H:%M"),
-            "filters": filters,
+            "since": default_since if "since" in monitor.errors else data.get("since", ""),
+            "filters": {name: data.get(name, "") for name in MonitorFilter.base_filters},
+            "filter_errors": [
+                f"{monitor.form.fields[name].label}: {error}"
+                for name, errors in monitor.errors.items()
+                for error in errors
+            ],
             "features": Feature.objects.all(),
-            "types": [choice for choice in LicenseType.choices if choice[0] != "TOKEN"],
+            "types": SEAT_TYPE_CHOICES,
             "truncated": len(sessions) > MONITOR_LIMIT,
             "limit": MONITOR_LIMIT,
             "query": query.urlencode(),
@@ -147,7 +155,7 @@ class TokenConsumptionAdmin(ReadOnlyAdmin):
 
     list_display = ("created_at", "key", "client", "feature", "amount", "comment", "balance_after")
     list_select_related = ("key__client", "feature")
-    list_filter = (("created_at", RangeDateFilter), "feature")
+    list_filter = (("created_at", DayRangeFilter), "feature")
     list_filter_submit = True
     search_fields = ("key__number", "comment", "key__client__company")
 

@@ -6,7 +6,6 @@ from datetime import datetime
 from django.db.models import Count, Q, QuerySet, Sum
 
 from licentia.catalog.models import LicenseType
-from licentia.clients.search import client_search
 from licentia.core import keycodes
 from licentia.keys.models import LicenseKey
 from licentia.keys.selectors import KeyLicense
@@ -100,41 +99,13 @@ def key_usage(license_: KeyLicense, moment: datetime) -> list[UsageRow]:
     return rows
 
 
-MONITOR_FILTERS = ("client", "key", "feature", "type", "user", "host", "database")
 MONITOR_LIMIT = 500
 
 
-def monitor_sessions(
-    *, filters: dict[str, str], history: bool, since: datetime, moment: datetime
-) -> QuerySet[Session]:
-    """The session monitor's rows: seats held now, or (history) sessions ended since a time.
-    The client is an id (from its card) or words as the clients' quick search takes them; the
-    key an id or its number in any formatting; user, host and database match a part, in any
-    letter case."""
+def monitor_sessions(*, history: bool, moment: datetime) -> QuerySet[Session]:
+    """The session monitor's rows before its filters: seats held now, or (history) ended
+    sessions, newest first."""
     sessions = Session.objects.select_related("key__client", "feature")
     if history:
-        sessions = sessions.filter(ended_at__gte=since).order_by("-ended_at", "-id")
-    else:
-        sessions = sessions.filter(seat_held(moment)).order_by("license_type", "-started_at")
-    for name, value in filters.items():
-        if not value:
-            continue
-        if name == "client":
-            if value.isdigit():
-                sessions = sessions.filter(key__client_id=int(value))
-            else:
-                # The clients' quick search: any case, Cyrillic included, on both databases.
-                found = client_search(query=value).order_by().values("pk")
-                sessions = sessions.filter(key__client__in=found)
-        elif name == "key":
-            if value.isdigit():
-                sessions = sessions.filter(key_id=int(value))
-            else:
-                sessions = sessions.filter(key__number=keycodes.key_number(value) or value)
-        elif name == "feature" and value.isdigit():
-            sessions = sessions.filter(feature_id=int(value))
-        elif name == "type":
-            sessions = sessions.filter(license_type=value)
-        elif name in ("user", "host", "database"):
-            sessions = sessions.filter(**{f"{name}__icontains": value})
-    return sessions
+        return sessions.filter(ended_at__isnull=False).order_by("-ended_at", "-id")
+    return sessions.filter(seat_held(moment)).order_by("license_type", "-started_at")

@@ -26,7 +26,8 @@ class Migration(migrations.Migration):
             options={
                 "constraints": [
                     models.UniqueConstraint(
-                        fields=("scope", "caller", "window_start"), name="rate_window_one_per_caller"
+                        fields=("scope", "caller", "window_start"),
+                        name="rate_window_one_per_caller",
                     )
                 ],
             },
