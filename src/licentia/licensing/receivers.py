@@ -7,12 +7,11 @@ from django.dispatch import receiver
 
 from licentia.keys.models import LicenseKey
 from licentia.keys.signals import key_blocked
-from licentia.licensing.models import EndReason, Session
+from licentia.licensing.models import Session
+from licentia.licensing.services.sweep import blocked_sessions_end
 
 
 @receiver(key_blocked)
 def end_sessions_of_blocked_key(*, key: LicenseKey, moment: datetime, **_: Any) -> None:
-    # A blocked key holds no seat: its sessions and bindings end now, not at the sweep.
-    Session.objects.filter(key=key, ended_at__isnull=True).update(
-        ended_at=moment, end_reason=EndReason.KEY_BLOCKED
-    )
+    # Now, not at the next sweep: the seats are free for nobody, and the monitor says why.
+    blocked_sessions_end(sessions=Session.objects.filter(key=key), moment=moment)

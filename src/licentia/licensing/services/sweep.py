@@ -2,12 +2,19 @@
 
 from datetime import datetime
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from licentia.keys.models import LicenseKey
 from licentia.keys.selectors import key_license
 from licentia.licensing.models import EndReason, Session
+
+
+def blocked_sessions_end(*, sessions: QuerySet[Session], moment: datetime) -> int:
+    """Ends the open sessions among these whose key is blocked: a blocked key holds no seat."""
+    return sessions.filter(ended_at__isnull=True, key__blocked=True).update(
+        ended_at=moment, end_reason=EndReason.KEY_BLOCKED
+    )
 
 
 def sessions_sweep(*, at: datetime | None = None) -> dict[str, int]:
@@ -20,9 +27,7 @@ def sessions_sweep(*, at: datetime | None = None) -> dict[str, int]:
         EndReason.TIMED_OUT: open_sessions.filter(holds_until__lte=moment).update(
             ended_at=F("holds_until"), end_reason=EndReason.TIMED_OUT
         ),
-        EndReason.KEY_BLOCKED: open_sessions.filter(key__blocked=True).update(
-            ended_at=moment, end_reason=EndReason.KEY_BLOCKED
-        ),
+        EndReason.KEY_BLOCKED: blocked_sessions_end(sessions=open_sessions, moment=moment),
         EndReason.LICENSE_ENDED: 0,
     }
     key_ids = open_sessions.values_list("key_id", flat=True).distinct().order_by()
