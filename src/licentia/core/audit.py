@@ -1,12 +1,14 @@
 """The audit log: who changed what, with the data before and after."""
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core import serializers
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.http import HttpRequest
 
 from licentia.core.models import ActorKind, AuditEvent, User
@@ -87,6 +89,23 @@ def audit_record(
         event.object_repr = str(instance)[:300]
     event.save()
     return event
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+@contextmanager
+def audited_change(model: type[M], pk: Any, *, actor: Actor, action: str) -> Iterator[M]:
+    """The row, locked in the transaction this opens for the change made to it inside; on
+    leaving, the change is recorded with the row before and after. A row left as it was
+    records nothing."""
+    with transaction.atomic():
+        current = model._default_manager.select_for_update().get(pk=pk)
+        before = snapshot(current)
+        yield current
+        after = snapshot(current)
+        if after != before:
+            audit_record(actor=actor, action=action, instance=current, before=before, after=after)
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:

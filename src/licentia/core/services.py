@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from licentia.core.audit import Actor, audit_record, snapshot
+from licentia.core.audit import Actor, audit_record, audited_change, snapshot
 from licentia.core.models import User, VendorSettings
 from licentia.core.roles import FULL_ACCESS
 from licentia.core.signing import generate_key_pair
@@ -51,20 +51,13 @@ def vendor_settings_update(*, actor: Actor, **changes: Any) -> VendorSettings:
     if unknown:
         raise TypeError(f"not editable vendor settings: {', '.join(sorted(unknown))}")
     vendor_settings_ensure()
-    with transaction.atomic():
-        current = VendorSettings.objects.select_for_update().get(pk=VendorSettings.SINGLETON_PK)
-        before = snapshot(current)
+    with audited_change(
+        VendorSettings, VendorSettings.SINGLETON_PK, actor=actor, action="vendor_settings.update"
+    ) as current:
         for name, value in changes.items():
             setattr(current, name, value)
         current.full_clean()
         current.save()
-        audit_record(
-            actor=actor,
-            action="vendor_settings.update",
-            instance=current,
-            before=before,
-            after=snapshot(current),
-        )
     return current
 
 

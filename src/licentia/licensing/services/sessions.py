@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from licentia.catalog.models import Binding, TrialCounting
 from licentia.core import rawsql
-from licentia.core.audit import Actor, audit_record, snapshot
+from licentia.core.audit import Actor, audited_change
 from licentia.core.models import VendorSettings
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey
@@ -217,19 +217,9 @@ def session_reset(
     *, session: Session, actor: Actor, reason: str = EndReason.RESET_BY_VENDOR
 ) -> Session:
     """Ends a session or a binding at once (Сброс): the seat is free for the next unit."""
-    with transaction.atomic():
-        current = Session.objects.select_for_update().get(pk=session.pk)
-        if current.ended_at is not None:
-            return current
-        before = snapshot(current)
-        current.ended_at = timezone.now()
-        current.end_reason = reason
-        current.save(update_fields=["ended_at", "end_reason"])
-        audit_record(
-            actor=actor,
-            action="session.reset",
-            instance=current,
-            before=before,
-            after=snapshot(current),
-        )
+    with audited_change(Session, session.pk, actor=actor, action="session.reset") as current:
+        if current.ended_at is None:
+            current.ended_at = timezone.now()
+            current.end_reason = reason
+            current.save(update_fields=["ended_at", "end_reason"])
     return current
