@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -259,3 +261,47 @@ def test_an_idle_limit_on_a_floating_line_is_refused(manager_client) -> None:
 
     assert response.status_code == 200
     assert not Product.objects.filter(pk=11).exists()
+
+
+def _keys_with_products(count: int, product: Product) -> list[LicenseKey]:
+    made = []
+    for index in range(count):
+        key = license_key_generate(client=make_client(company=f"Клиент {index}"), actor=ACTOR)
+        key_line_add(key=key, product=product, actor=ACTOR, is_trial=index % 2 == 0)
+        made.append(key)
+    return made
+
+
+def test_the_key_list_takes_as_many_queries_for_thirty_keys_as_for_three(
+    manager_client, cats, page_and_queries, django_assert_max_num_queries
+) -> None:
+    url = reverse("admin:keys_licensekey_changelist")
+    _keys_with_products(3, cats)
+    page_and_queries(url)  # the session and the process caches are read once
+    _page_of_three, bound = page_and_queries(url)
+
+    keys = _keys_with_products(27, cats)
+    with django_assert_max_num_queries(bound):
+        page = manager_client.get(url).content.decode()
+
+    assert all(key.number in page for key in keys)
+    states = re.findall(r'class="field-state[^>]*>([^<]*)<', page)
+    # The first of every two keys made holds a trial: 2 of the first 3, 14 of the next 27.
+    assert (states.count("триал"), states.count("активен")) == (16, 14)
+
+
+def test_the_key_card_takes_as_many_queries_for_thirty_lines_as_for_three(
+    manager_client, key, cats, page_and_queries, django_assert_max_num_queries
+) -> None:
+    url = reverse("admin:keys_licensekey_change", args=[key.pk])
+    for _index in range(3):
+        key_line_add(key=key, product=cats, actor=ACTOR)
+    page_and_queries(url)
+    _card_of_three, bound = page_and_queries(url)
+
+    for _index in range(27):
+        key_line_add(key=key, product=cats, actor=ACTOR)
+    with django_assert_max_num_queries(bound):
+        page = manager_client.get(url).content.decode()
+
+    assert page.count('data-testid="key-line"') == 30

@@ -1,5 +1,6 @@
 """Clients: creation (by a manager, the trial questionnaire or the API), changes, deletion."""
 
+import itertools
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,6 +19,11 @@ from licentia.clients.models import (
     ExtraFieldKind,
 )
 from licentia.clients.search import client_search_tokens, extra_text_codes, token_is_simple
+from licentia.clients.signals import (
+    client_deleting,
+    client_deletion_blockers,
+    client_search_values,
+)
 from licentia.core.audit import Actor, audit_record, snapshot
 from licentia.core.models import User
 from licentia.core.normalize import (
@@ -27,7 +33,7 @@ from licentia.core.normalize import (
     normalize_email,
     normalize_phone,
 )
-from licentia.keys.models import KeyLine, LicenseKey
+from licentia.core.signals import signal_answers
 
 CLIENT_FIELDS = (
     "company",
@@ -43,7 +49,9 @@ CLIENT_FIELDS = (
     "language",
     "extra",
 )
-TEXT_LIMITS = {"company": 300, "contact": 200, "phone": 64, "crm_id1": 64, "crm_id2": 64}
+TEXT_FIELDS = ("company", "contact", "phone", "crm_id1", "crm_id2", "comment")
+# Reindexing every holder of an additional field asks the other apps for this many at once.
+REINDEX_BATCH = 1000
 
 
 class InvalidInnWarning(ValidationError):
@@ -112,10 +120,10 @@ def client_clean(data: dict[str, Any], *, accept_invalid_inn: bool) -> dict[str,
     """The client's fields normalised, or a ValidationError keyed by field."""
     cleaned = dict(data)
     errors: dict[str, list[str]] = {}
-    for name in ("company", "contact", "phone", "crm_id1", "crm_id2", "comment"):
+    for name in TEXT_FIELDS:
         if name in cleaned:
             cleaned[name] = str(cleaned[name] or "").strip()
-            limit = TEXT_LIMITS.get(name)
+            limit = getattr(Client._meta.get_field(name), "max_length", None)
             if limit and len(cleaned[name]) > limit:
                 errors[name] = [_("At most %(limit)d characters.") % {"limit": limit}]
     if "company" in cleaned and not cleaned["company"]:
@@ -164,13 +172,26 @@ def client_clean(data: dict[str, Any], *, accept_invalid_inn: bool) -> dict[str,
     return cleaned
 
 
+def clients_linked_values(clients: list[Client]) -> dict[int, list[str]]:
+    """Per client, what the apps above find it by (the numbers of its keys)."""
+    values: dict[int, list[str]] = {client.pk: [] for client in clients}
+    for answer in signal_answers(client_search_values, sender=Client, clients=clients):
+        for client_id, found in answer.items():
+            values[client_id].extend(found)
+    return values
+
+
 def client_reindex(
-    *, client: Client, key_numbers: list[str] | None = None, text_codes: set[str] | None = None
+    *,
+    client: Client,
+    linked_values: list[str] | None = None,
+    text_codes: set[str] | None = None,
 ) -> None:
-    """Rewrites the client's search tokens and duplicate key from its current values."""
-    if key_numbers is None:
-        key_numbers = list(client.license_keys.values_list("number", flat=True))
-    tokens = client_search_tokens(client, key_numbers=key_numbers, text_codes=text_codes)
+    """Rewrites the client's search tokens and duplicate key from its current values;
+    `linked_values` (see clients_linked_values) when the caller has them already."""
+    if linked_values is None:
+        linked_values = clients_linked_values([client])[client.pk]
+    tokens = client_search_tokens(client, linked_values=linked_values, text_codes=text_codes)
     ClientSearchToken.objects.filter(client=client).delete()
     ClientSearchToken.objects.bulk_create(
         ClientSearchToken(client=client, token=token, simple=token_is_simple(token))
@@ -184,16 +205,18 @@ def clients_reindex_extra_field(*, code: str) -> int:
     """Re-indexes every client holding a value in the additional field, after its definition
     changed (a text field is searched, others are not)."""
     text_codes = extra_text_codes()
-    holders = Client.objects.filter(extra__has_key=code).prefetch_related("license_keys")
+    holders = (
+        Client.objects.filter(extra__has_key=code).order_by("pk").iterator(chunk_size=REINDEX_BATCH)
+    )
     count = 0
-    for client in holders.iterator(chunk_size=1000):
-        with transaction.atomic():
-            client_reindex(
-                client=client,
-                key_numbers=[key.number for key in client.license_keys.all()],
-                text_codes=text_codes,
-            )
-        count += 1
+    while batch := list(itertools.islice(holders, REINDEX_BATCH)):
+        linked = clients_linked_values(batch)
+        for client in batch:
+            with transaction.atomic():
+                client_reindex(
+                    client=client, linked_values=linked[client.pk], text_codes=text_codes
+                )
+        count += len(batch)
     return count
 
 
@@ -213,7 +236,8 @@ def client_create(
     with transaction.atomic():
         client = Client(source=source, **cleaned)
         client.save()
-        client_reindex(client=client, key_numbers=[])
+        # A new client has nothing of other apps yet.
+        client_reindex(client=client, linked_values=[])
         audit_record(actor=actor, action="client.create", instance=client, after=snapshot(client))
     return client
 
@@ -243,34 +267,25 @@ def client_update(
 
 
 def client_delete_blockers(client: Client) -> list[str]:
-    """Why the client cannot be deleted; empty when it can: none of its keys holds a product
-    or a session."""
-    with_lines = KeyLine.objects.filter(key__client=client).values_list("key__number", flat=True)
-    with_sessions = LicenseKey.objects.filter(
-        client=client, sessions__id__isnull=False, sessions__ended_at__isnull=True
-    ).values_list("number", flat=True)
-    holding = sorted(set(with_lines) | set(with_sessions))
+    """Why the client cannot be deleted, as the apps holding records of it say; empty when it
+    can."""
     return [
-        _(
-            "Key %(key)s holds products or sessions. Merge this client with another one, or "
-            "move the key to another client, instead of deleting."
-        )
-        % {"key": number}
-        for number in holding
+        reason
+        for reasons in signal_answers(client_deletion_blockers, sender=Client, client=client)
+        for reason in reasons
     ]
 
 
 def client_delete(*, client: Client, actor: Actor) -> None:
-    """Deletes the client with its empty keys; the audit event keeps the full card."""
+    """Deletes the client with what the other apps hang on it (its empty keys); the audit event
+    keeps the full card and what they removed."""
     with transaction.atomic():
         current = Client.objects.select_for_update().get(pk=client.pk)
         blockers = client_delete_blockers(current)
         if blockers:
             raise ValidationError(blockers, code="client_in_use")
-        keys = list(current.license_keys.select_for_update())
         card = snapshot(current)
-        card["license_keys"] = [key.number for key in keys]
-        for key in keys:
-            key.delete()
+        for removed in signal_answers(client_deleting, sender=Client, client=current):
+            card.update(removed)
         audit_record(actor=actor, action="client.delete", instance=current, before=card)
         current.delete()
