@@ -21,8 +21,12 @@ from licentia.clients.services import (
     client_create,
     client_delete,
     client_delete_blockers,
+    client_field_delete,
+    client_field_delete_blockers,
     client_update,
     clients_reindex_extra_field,
+    distributor_delete,
+    distributor_delete_blockers,
 )
 from licentia.clients.views import clients_duplicates_view, clients_merge_view
 from licentia.core.admin import AuditedModelAdmin
@@ -266,16 +270,12 @@ class DistributorAdmin(AuditedModelAdmin):
         return obj.clients.count()
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
-        protected = []
-        for distributor in objs:
-            count = distributor.clients.count()
-            if count:
-                protected.append(
-                    _("%(name)s: %(count)d clients belong to it; move them elsewhere first.")
-                    % {"name": distributor.name, "count": count}
-                )
-        to_delete = [str(distributor) for distributor in objs]
-        return to_delete, {}, set(), protected
+        protected = [reason for item in objs for reason in distributor_delete_blockers(item)]
+        return [str(distributor) for distributor in objs], {}, set(), protected
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        assert isinstance(obj, Distributor)
+        distributor_delete(distributor=obj, actor=Actor.from_request(request))
 
 
 @admin.register(ClientFieldDefinition)
@@ -295,12 +295,9 @@ class ClientFieldDefinitionAdmin(AuditedModelAdmin):
         clients_reindex_extra_field(code=form.instance.code)
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
-        protected = []
-        for definition in objs:
-            count = Client.objects.filter(extra__has_key=definition.code).count()
-            if count:
-                protected.append(
-                    _("%(label)s: %(count)d clients have a value in it; archive it instead.")
-                    % {"label": definition.label_ru, "count": count}
-                )
+        protected = [reason for item in objs for reason in client_field_delete_blockers(item)]
         return [str(definition) for definition in objs], {}, set(), protected
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        assert isinstance(obj, ClientFieldDefinition)
+        client_field_delete(definition=obj, actor=Actor.from_request(request))

@@ -1,22 +1,19 @@
 """Clients: creation (by a manager, the trial questionnaire or the API), changes, deletion."""
 
 import itertools
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from licentia.clients.extra_fields import extra_value_read
 from licentia.clients.models import (
     Client,
     ClientFieldDefinition,
     ClientSearchToken,
     ClientSource,
     Distributor,
-    ExtraFieldKind,
 )
 from licentia.clients.search import client_search_tokens, extra_text_codes, token_is_simple
 from licentia.clients.signals import (
@@ -72,7 +69,7 @@ def _clean_extra(values: dict[str, Any]) -> dict[str, Any]:
         if value in (None, ""):
             continue
         try:
-            cleaned[code] = _clean_extra_value(definition, value)
+            cleaned[code] = extra_value_read(definition, value)
         except ValidationError as error:
             errors[code] = " ".join(error.messages)
     for code, definition in definitions.items():
@@ -81,39 +78,6 @@ def _clean_extra(values: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise ValidationError({f"extra.{code}": message for code, message in errors.items()})
     return cleaned
-
-
-def _clean_extra_value(definition: ClientFieldDefinition, value: Any) -> Any:
-    if definition.kind == ExtraFieldKind.TEXT:
-        return str(value).strip()
-    if definition.kind == ExtraFieldKind.NUMBER:
-        try:
-            number = Decimal(str(value).replace(",", ".").strip())
-        except InvalidOperation as error:
-            raise ValidationError(_("Enter a number.")) from error
-        if not number.is_finite():
-            raise ValidationError(_("Enter a number."))
-        return int(number) if number == number.to_integral_value() else str(number)
-    if definition.kind == ExtraFieldKind.DATE:
-        parsed = value if isinstance(value, date) else parse_date(str(value).strip())
-        if parsed is None:
-            raise ValidationError(_("Enter a date as YYYY-MM-DD."))
-        return parsed.isoformat()
-    if definition.kind == ExtraFieldKind.BOOLEAN:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in {"1", "true", "yes", "да"}:
-            return True
-        if text in {"0", "false", "no", "нет"}:
-            return False
-        raise ValidationError(_("Enter yes or no."))
-    choice = str(value).strip()
-    if choice not in definition.choice_list():
-        raise ValidationError(
-            _("Choose one of: %(choices)s.") % {"choices": ", ".join(definition.choice_list())}
-        )
-    return choice
 
 
 def client_clean(data: dict[str, Any], *, accept_invalid_inn: bool) -> dict[str, Any]:
@@ -288,4 +252,52 @@ def client_delete(*, client: Client, actor: Actor) -> None:
         for removed in signal_answers(client_deleting, sender=Client, client=current):
             card.update(removed)
         audit_record(actor=actor, action="client.delete", instance=current, before=card)
+        current.delete()
+
+
+def distributor_delete_blockers(distributor: Distributor) -> list[str]:
+    count = distributor.clients.count()
+    if not count:
+        return []
+    return [
+        _("%(name)s: %(count)d clients belong to it; move them elsewhere first.")
+        % {"name": distributor.name, "count": count}
+    ]
+
+
+def distributor_delete(*, distributor: Distributor, actor: Actor) -> None:
+    with transaction.atomic():
+        current = Distributor.objects.select_for_update().get(pk=distributor.pk)
+        blockers = distributor_delete_blockers(current)
+        if blockers:
+            raise ValidationError(blockers, code="distributor_in_use")
+        audit_record(
+            actor=actor, action="distributor.delete", instance=current, before=snapshot(current)
+        )
+        current.delete()
+
+
+def client_field_delete_blockers(definition: ClientFieldDefinition) -> list[str]:
+    """A field that holds values is archived instead: deleting it would lose them."""
+    count = Client.objects.filter(extra__has_key=definition.code).count()
+    if not count:
+        return []
+    return [
+        _("%(label)s: %(count)d clients have a value in it; archive it instead.")
+        % {"label": definition.label_ru, "count": count}
+    ]
+
+
+def client_field_delete(*, definition: ClientFieldDefinition, actor: Actor) -> None:
+    with transaction.atomic():
+        current = ClientFieldDefinition.objects.select_for_update().get(pk=definition.pk)
+        blockers = client_field_delete_blockers(current)
+        if blockers:
+            raise ValidationError(blockers, code="client_field_in_use")
+        audit_record(
+            actor=actor,
+            action="clientfielddefinition.delete",
+            instance=current,
+            before=snapshot(current),
+        )
         current.delete()
