@@ -21,7 +21,7 @@ from licentia.clients.signals import (
     client_deletion_blockers,
     client_search_values,
 )
-from licentia.core.audit import Actor, audit_record, snapshot
+from licentia.core.audit import Actor, audit_record, audited_delete, snapshot
 from licentia.core.models import User
 from licentia.core.normalize import (
     company_key,
@@ -266,15 +266,13 @@ def distributor_delete_blockers(distributor: Distributor) -> list[str]:
 
 
 def distributor_delete(*, distributor: Distributor, actor: Actor) -> None:
-    with transaction.atomic():
-        current = Distributor.objects.select_for_update().get(pk=distributor.pk)
-        blockers = distributor_delete_blockers(current)
-        if blockers:
-            raise ValidationError(blockers, code="distributor_in_use")
-        audit_record(
-            actor=actor, action="distributor.delete", instance=current, before=snapshot(current)
-        )
-        current.delete()
+    audited_delete(
+        instance=distributor,
+        actor=actor,
+        action="distributor.delete",
+        blockers=distributor_delete_blockers,
+        code="distributor_in_use",
+    )
 
 
 def client_field_delete_blockers(definition: ClientFieldDefinition) -> list[str]:
@@ -289,15 +287,10 @@ def client_field_delete_blockers(definition: ClientFieldDefinition) -> list[str]
 
 
 def client_field_delete(*, definition: ClientFieldDefinition, actor: Actor) -> None:
-    with transaction.atomic():
-        current = ClientFieldDefinition.objects.select_for_update().get(pk=definition.pk)
-        blockers = client_field_delete_blockers(current)
-        if blockers:
-            raise ValidationError(blockers, code="client_field_in_use")
-        audit_record(
-            actor=actor,
-            action="clientfielddefinition.delete",
-            instance=current,
-            before=snapshot(current),
-        )
-        current.delete()
+    audited_delete(
+        instance=definition,
+        actor=actor,
+        action="clientfielddefinition.delete",
+        blockers=client_field_delete_blockers,
+        code="client_field_in_use",
+    )

@@ -1,12 +1,14 @@
 """The audit log: who changed what, with the data before and after."""
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core import serializers
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.http import HttpRequest
 
 from licentia.core.models import ActorKind, AuditEvent, User
@@ -93,3 +95,22 @@ def _jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:
     if data is None:
         return None
     return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def audited_delete(
+    *, instance: M, actor: Actor, action: str, blockers: Callable[[M], list[str]], code: str
+) -> M:
+    """Deletes the object, locked, unless `blockers` give reasons why not (a ValidationError
+    with `code`); the audit event keeps the whole of it. Callers that change more in the same
+    transaction open it around this call."""
+    with transaction.atomic():
+        current = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+        reasons = blockers(current)
+        if reasons:
+            raise ValidationError(reasons, code=code)
+        audit_record(actor=actor, action=action, instance=current, before=snapshot(current))
+        current.delete()
+    return current

@@ -12,7 +12,7 @@ from licentia.catalog.models import Product
 from licentia.clients.models import Client
 from licentia.clients.services import client_reindex, client_update
 from licentia.core import keycodes
-from licentia.core.audit import Actor, audit_record, snapshot
+from licentia.core.audit import Actor, audit_record, audited_delete, snapshot
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 from licentia.keys.signals import key_blocked, key_created
@@ -169,12 +169,11 @@ def key_delete_blockers(key: LicenseKey) -> list[str]:
 
 def key_delete(*, key: LicenseKey, actor: Actor) -> None:
     with transaction.atomic():
-        current = LicenseKey.objects.select_for_update().get(pk=key.pk)
-        blockers = key_delete_blockers(current)
-        if blockers:
-            raise ValidationError(blockers, code="key_in_use")
-        audit_record(
-            actor=actor, action="license_key.delete", instance=current, before=snapshot(current)
+        deleted = audited_delete(
+            instance=key,
+            actor=actor,
+            action="license_key.delete",
+            blockers=key_delete_blockers,
+            code="key_in_use",
         )
-        current.delete()
-        client_reindex(client=current.client)
+        client_reindex(client=deleted.client)
