@@ -147,7 +147,7 @@ def generate(count: int, rng: random.Random) -> list[tuple]:
             company_key=company_key(company),
         )
         keys = [keycodes.generate_key("DEMO")] if rng.random() < 0.3 else []
-        tokens = client_search_tokens(client, key_numbers=keys, text_codes=set())
+        tokens = client_search_tokens(client, linked_values=keys, text_codes=set())
         rows.append((client, keys, tokens))
     return rows
 
@@ -239,8 +239,8 @@ def queries(rows: list, rng: random.Random, per_kind: int) -> dict[str, list[str
 
 
 def time_query(query: str) -> tuple[float, int]:
-    from licentia.cabinet.paginator import CappedCountPaginator
     from licentia.clients.search import client_search
+    from licentia.core.paginator import CappedCountPaginator
 
     started = time.perf_counter()
     paginator = CappedCountPaginator(client_search(query=query), 100)

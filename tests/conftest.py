@@ -1,5 +1,5 @@
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -9,6 +9,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from licentia.core.models import User
 from licentia.core.process_cache import ProcessCache
@@ -42,6 +44,19 @@ def read_only_user(db: None) -> User:
 def manager_client(client, full_access_user: User):
     client.force_login(full_access_user)
     return client
+
+
+@pytest.fixture
+def page_and_queries(manager_client) -> Callable[[str], tuple[str, int]]:
+    """A cabinet page as the manager sees it, and how many queries it took."""
+
+    def get(url: str) -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            response = manager_client.get(url)
+        assert response.status_code == 200
+        return response.content.decode(), len(queries)
+
+    return get
 
 
 @dataclass

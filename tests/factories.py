@@ -46,7 +46,9 @@ def make_client(**fields: object) -> Client:
 def make_product(product_id: int, *lines: tuple[Any, ...], **fields: object) -> Product:
     """A product with feature lines (feature id, type, count, multiplier allowed[, extra
     fields of the line]); features are created as needed."""
-    made = Product.objects.create(id=product_id, name_ru=f"Продукт {product_id}", **fields)
+    made = Product.objects.create(
+        **{"id": product_id, "name_ru": f"Продукт {product_id}", **fields}
+    )
     for feature_id, kind, count, multiplier_allowed, *extra in lines:
         feature, _created = Feature.objects.get_or_create(
             id=feature_id, defaults={"name_ru": f"Фича {feature_id}"}

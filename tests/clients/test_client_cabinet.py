@@ -177,3 +177,50 @@ def test_the_client_keys_open_filtered_from_the_card(manager_client) -> None:
     )
 
     assert [key.number for key in response.context["cl"].result_list] == [my_key.number]
+
+
+def _clients(count: int, first: int, manager) -> None:
+    distributor = DistributorFactory()
+    for index in range(first, first + count):
+        make_client(
+            company=f"ООО Клиент {index:02d}",
+            distributor=distributor,
+            manager=manager,
+            extra={"city": f"Город {index:02d}"},
+        )
+
+
+def test_the_client_list_takes_as_many_queries_for_thirty_clients_as_for_three(
+    manager_client, full_access_user, page_and_queries, django_assert_max_num_queries
+) -> None:
+    ClientFieldDefinition.objects.create(
+        code="city", label_ru="Город", kind=ExtraFieldKind.TEXT, show_in_list=True
+    )
+    url = reverse("admin:clients_client_changelist")
+    _clients(3, 0, full_access_user)
+    page_and_queries(url)  # the session and the process caches are read once
+    _list_of_three, bound = page_and_queries(url)
+
+    _clients(27, 3, full_access_user)
+    with django_assert_max_num_queries(bound):
+        page = manager_client.get(url).content.decode()
+
+    assert all(f"ООО Клиент {index:02d}" in page for index in range(30))
+    assert all(f"Город {index:02d}" in page for index in range(30))
+
+
+def test_the_client_card_takes_as_many_queries_for_thirty_keys_as_for_three(
+    manager_client, page_and_queries, django_assert_max_num_queries
+) -> None:
+    client = make_client()
+    url = reverse("admin:clients_client_change", args=[client.pk])
+    for _index in range(3):
+        license_key_generate(client=client, actor=Actor.system("tests"))
+    page_and_queries(url)
+    _card_of_three, bound = page_and_queries(url)
+
+    keys = [license_key_generate(client=client, actor=Actor.system("tests")) for _ in range(27)]
+    with django_assert_max_num_queries(bound):
+        page = manager_client.get(url).content.decode()
+
+    assert all(key.number in page for key in keys)

@@ -1,13 +1,26 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from licentia.clients.models import Client, ClientFieldDefinition, ClientSource, ExtraFieldKind
-from licentia.clients.services import InvalidInnWarning, client_delete, client_update
+from licentia.clients.extra_fields import EXTRA_KINDS
+from licentia.clients.models import (
+    Client,
+    ClientFieldDefinition,
+    ClientSource,
+    Distributor,
+    ExtraFieldKind,
+)
+from licentia.clients.services import (
+    InvalidInnWarning,
+    client_delete,
+    client_field_delete,
+    client_update,
+    distributor_delete,
+)
 from licentia.core.audit import Actor
 from licentia.core.models import AuditEvent
 from licentia.keys.models import LicenseKey
 from licentia.keys.services import license_key_generate
-from tests.factories import make_client
+from tests.factories import DistributorFactory, make_client
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("tests")
@@ -128,3 +141,64 @@ def test_deleting_a_client_with_empty_keys_keeps_the_full_card_in_the_log() -> N
     assert event.before["email"] == "gone@example.com"
     assert event.before["comment"] == "важный"
     assert event.before["license_keys"] == [key.number]
+
+
+def test_every_kind_of_additional_field_is_read_and_asked_for() -> None:
+    assert set(EXTRA_KINDS) == set(ExtraFieldKind.values)
+
+
+def test_text_limits_are_the_columns_own() -> None:
+    client = make_client()
+    limited = ("company", "contact", "crm_id1", "crm_id2")
+
+    refused_at = {}
+    for name in limited:
+        with pytest.raises(ValidationError) as refused:
+            client_update(client=client, actor=ACTOR, **{name: "я" * 301})
+        refused_at[name] = refused.value.message_dict[name]
+    client_update(client=client, actor=ACTOR, comment="я" * 10_000)
+
+    assert refused_at == {
+        "company": ["Не более 300 символов."],
+        "contact": ["Не более 200 символов."],
+        "crm_id1": ["Не более 64 символов."],
+        "crm_id2": ["Не более 64 символов."],
+    }
+
+
+def test_a_distributor_is_deleted_only_without_clients() -> None:
+    distributor = DistributorFactory(name="Софтпром")
+    client = make_client(distributor=distributor)
+
+    with pytest.raises(ValidationError) as refused:
+        distributor_delete(distributor=distributor, actor=ACTOR)
+    assert refused.value.messages == [
+        "Софтпром: за ним закреплено клиентов: 1; сначала перенесите их."
+    ]
+    assert Distributor.objects.filter(pk=distributor.pk).exists()
+
+    client_update(client=client, actor=ACTOR, distributor=None)
+    distributor_delete(distributor=distributor, actor=ACTOR)
+
+    assert not Distributor.objects.filter(pk=distributor.pk).exists()
+    assert AuditEvent.objects.get(action="distributor.delete").before["name"] == "Софтпром"
+
+
+def test_an_additional_field_is_deleted_only_while_no_client_holds_a_value() -> None:
+    definition = ClientFieldDefinition.objects.create(
+        code="city", label_ru="Город", kind=ExtraFieldKind.TEXT
+    )
+    client = make_client(extra={"city": "Тверь"})
+
+    with pytest.raises(ValidationError) as refused:
+        client_field_delete(definition=definition, actor=ACTOR)
+    assert refused.value.messages == [
+        "Город: заполнено у клиентов: 1; вместо удаления переведите поле в архив."
+    ]
+
+    client_update(client=client, actor=ACTOR, extra={})
+    client_field_delete(definition=definition, actor=ACTOR)
+
+    assert not ClientFieldDefinition.objects.exists()
+    event = AuditEvent.objects.get(action="clientfielddefinition.delete")
+    assert event.before["code"] == "city"

@@ -1,8 +1,12 @@
 import json
 import logging
+import sys
+from datetime import datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils.module_loading import import_string
 
 from licentia.core.selectors import vendor_settings_get
 
@@ -38,16 +42,41 @@ def test_each_request_is_logged_once_as_structured_fields(client, caplog) -> Non
     assert response["X-Request-ID"] == "abc123"
 
 
-def test_the_json_formatter_writes_one_parsable_line() -> None:
-    from licentia.core.logging import JsonFormatter
+def _log_formatter() -> logging.Formatter:
+    """The formatter the settings give the log handler."""
+    config = dict(settings.LOGGING["formatters"]["json"])
+    return import_string(config.pop("()"))(**config)
 
+
+def test_the_json_formatter_writes_one_parsable_line() -> None:
     record = logging.LogRecord("licentia.request", logging.INFO, "", 0, "GET / 200", None, None)
     record.status = 200
+    record.user = "менеджер"
 
-    line = JsonFormatter().format(record)
+    line = _log_formatter().format(record)
 
     assert "\n" not in line
-    assert json.loads(line)["status"] == 200
+    entry = json.loads(line)
+    assert entry["status"] == 200
+    assert (entry["level"], entry["logger"], entry["message"]) == (
+        "INFO",
+        "licentia.request",
+        "GET / 200",
+    )
+    assert datetime.fromisoformat(entry["time"]).utcoffset() == timedelta(0)
+    assert "менеджер" in line
+
+
+def test_an_exception_is_logged_in_the_same_line() -> None:
+    try:
+        raise ValueError("broken")
+    except ValueError:
+        record = logging.LogRecord("licentia", logging.ERROR, "", 0, "failed", None, sys.exc_info())
+
+    line = _log_formatter().format(record)
+
+    assert "\n" not in line
+    assert "ValueError: broken" in json.loads(line)["exception"]
 
 
 def test_the_cabinet_opens_in_russian_by_default(manager_client) -> None:

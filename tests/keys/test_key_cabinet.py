@@ -1,7 +1,9 @@
+import re
+
 import pytest
 from django.urls import reverse
 
-from licentia.catalog.models import DeletedFeatureId, Feature, LicenseType, Product, ProductFeature
+from licentia.catalog.models import Feature, LicenseType, Product, ProductFeature
 from licentia.clients.models import Client
 from licentia.core.audit import Actor
 from licentia.core.models import AuditEvent
@@ -170,92 +172,45 @@ def test_the_key_list_is_searched_by_key_in_any_formatting(manager_client, key) 
     assert [item.number for item in by_company] == [other.number]
 
 
-def test_a_feature_id_is_proposed_and_never_reused(manager_client) -> None:
-    Feature.objects.create(id=7, name_ru="Старая")
-    add_url = reverse("admin:catalog_feature_add")
-
-    assert manager_client.get(add_url).context["adminform"].form.initial["id"] == 8
-    manager_client.post(reverse("admin:catalog_feature_delete", args=[7]), {"post": "yes"})
-    assert DeletedFeatureId.objects.filter(pk=7).exists()
-
-    refused = manager_client.post(add_url, {"id": 7, "name_ru": "Новая", "name_en": ""})
-    assert "id" in refused.context["adminform"].form.errors
-    assert manager_client.get(add_url).context["adminform"].form.initial["id"] == 8
+def _keys_with_products(count: int, product: Product) -> list[LicenseKey]:
+    made = []
+    for index in range(count):
+        key = license_key_generate(client=make_client(company=f"Клиент {index}"), actor=ACTOR)
+        key_line_add(key=key, product=product, actor=ACTOR, is_trial=index % 2 == 0)
+        made.append(key)
+    return made
 
 
-def test_a_feature_in_use_cannot_be_deleted(manager_client, cats) -> None:
-    url = reverse("admin:catalog_feature_delete", args=[54])
+def test_the_key_list_takes_as_many_queries_for_thirty_keys_as_for_three(
+    manager_client, cats, page_and_queries, django_assert_max_num_queries
+) -> None:
+    url = reverse("admin:keys_licensekey_changelist")
+    _keys_with_products(3, cats)
+    page_and_queries(url)  # the session and the process caches are read once
+    _page_of_three, bound = page_and_queries(url)
 
-    page = manager_client.get(url).content.decode()
-    manager_client.post(url, {"post": "yes"})
+    keys = _keys_with_products(27, cats)
+    with django_assert_max_num_queries(bound):
+        page = manager_client.get(url).content.decode()
 
-    assert "Базовая" in page
-    assert Feature.objects.filter(pk=54).exists()
-
-
-def test_a_product_is_created_with_feature_lines_and_sanitised_text(manager_client) -> None:
-    Feature.objects.create(id=54, name_ru="Коты")
-    Feature.objects.create(id=55, name_ru="Собаки")
-    lines = {
-        "lines-TOTAL_FORMS": "2",
-        "lines-INITIAL_FORMS": "0",
-        "lines-MIN_NUM_FORMS": "1",
-        "lines-MAX_NUM_FORMS": "1000",
-        "lines-0-feature": "54",
-        "lines-0-license_type": "USER",
-        "lines-0-count": "2",
-        "lines-0-multiplier_allowed": "on",
-        "lines-1-feature": "55",
-        "lines-1-license_type": "HOST",
-        "lines-1-count": "1",
-        "lines-1-idle_limit_days": "30",
-    }
-
-    response = manager_client.post(
-        reverse("admin:catalog_product_add"),
-        {
-            "id": "10",
-            "name_ru": "PRO",
-            "trial_days": "0",
-            "trial_counting": "calendar",
-            "activation_text_ru": "<p>Спасибо!</p><script>alert(1)</script>",
-            **lines,
-        },
-    )
-
-    assert response.status_code == 302, response.context["adminform"].form.errors
-    product = Product.objects.get(pk=10)
-    assert product.activation_text_ru == "<p>Спасибо!</p>"
-    assert [
-        (line.feature_id, line.license_type, line.effective_binding) for line in product.lines.all()
-    ] == [
-        (54, "USER", "floating"),
-        (55, "HOST", "bound"),
-    ]
-    event = AuditEvent.objects.get(action="product.create")
-    assert len(event.after["lines"]) == 2
+    assert all(key.number in page for key in keys)
+    states = re.findall(r'class="field-state[^>]*>([^<]*)<', page)
+    # The first of every two keys made holds a trial: 2 of the first 3, 14 of the next 27.
+    assert (states.count("триал"), states.count("активен")) == (16, 14)
 
 
-def test_an_idle_limit_on_a_floating_line_is_refused(manager_client) -> None:
-    Feature.objects.create(id=54, name_ru="Коты")
+def test_the_key_card_takes_as_many_queries_for_thirty_lines_as_for_three(
+    manager_client, key, cats, page_and_queries, django_assert_max_num_queries
+) -> None:
+    url = reverse("admin:keys_licensekey_change", args=[key.pk])
+    for _index in range(3):
+        key_line_add(key=key, product=cats, actor=ACTOR)
+    page_and_queries(url)
+    _card_of_three, bound = page_and_queries(url)
 
-    response = manager_client.post(
-        reverse("admin:catalog_product_add"),
-        {
-            "id": "11",
-            "name_ru": "Ошибка",
-            "trial_days": "0",
-            "trial_counting": "calendar",
-            "lines-TOTAL_FORMS": "1",
-            "lines-INITIAL_FORMS": "0",
-            "lines-MIN_NUM_FORMS": "1",
-            "lines-MAX_NUM_FORMS": "1000",
-            "lines-0-feature": "54",
-            "lines-0-license_type": "USER",
-            "lines-0-count": "1",
-            "lines-0-idle_limit_days": "5",
-        },
-    )
+    for _index in range(27):
+        key_line_add(key=key, product=cats, actor=ACTOR)
+    with django_assert_max_num_queries(bound):
+        page = manager_client.get(url).content.decode()
 
-    assert response.status_code == 200
-    assert not Product.objects.filter(pk=11).exists()
+    assert page.count('data-testid="key-line"') == 30

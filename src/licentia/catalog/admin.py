@@ -9,7 +9,14 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 
-from licentia.catalog.models import Binding, Feature, LicenseType, Product, ProductFeature
+from licentia.catalog.models import (
+    Binding,
+    Feature,
+    LicenseType,
+    Product,
+    ProductFeature,
+    effective_binding,
+)
 from licentia.catalog.services import (
     feature_delete,
     feature_delete_blockers,
@@ -81,9 +88,7 @@ class ProductFeatureForm(forms.ModelForm):
         binding = cleaned.get("binding")
         if kind == LicenseType.TOKEN and binding:
             self.add_error("binding", _("Tokens are not bound to anything; leave it empty."))
-        bound = binding == Binding.BOUND or (
-            not binding and kind in (LicenseType.HOST, LicenseType.DATABASE)
-        )
+        bound = effective_binding(kind or "", binding or "") == Binding.BOUND
         if cleaned.get("idle_limit_days") and not bound:
             self.add_error("idle_limit_days", _("Only bound seats have an idle limit."))
         return cleaned

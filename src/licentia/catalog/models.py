@@ -109,7 +109,7 @@ class Binding(models.TextChoices):
     BOUND = "bound", _("bound")
 
 
-DEFAULT_BINDING = {
+DEFAULT_BINDING: dict[str, str] = {
     LicenseType.USER: Binding.FLOATING,
     LicenseType.HOST: Binding.BOUND,
     LicenseType.DATABASE: Binding.BOUND,
@@ -164,6 +164,12 @@ class ProductFeature(models.Model):
 
     @property
     def effective_binding(self) -> str:
-        if self.license_type == LicenseType.TOKEN:
-            return ""
-        return self.binding or DEFAULT_BINDING[LicenseType(self.license_type)]
+        return effective_binding(self.license_type, self.binding)
+
+
+def effective_binding(license_type: str, binding: str) -> str:
+    """How a feature line's seats are held: its own binding, else its type's default; tokens
+    are not bound at all."""
+    if license_type == LicenseType.TOKEN:
+        return ""
+    return binding or DEFAULT_BINDING.get(license_type, "")

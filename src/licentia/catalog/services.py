@@ -1,12 +1,11 @@
 """Features and products: ids that are never reused, deletions that never break a key."""
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from licentia.catalog.models import DeletedFeatureId, Feature, Product
-from licentia.core.audit import Actor, audit_record, snapshot
+from licentia.core.audit import Actor, audited_delete
 
 
 def feature_next_id() -> int:
@@ -41,15 +40,15 @@ def feature_delete_blockers(feature: Feature) -> list[str]:
 
 def feature_delete(*, feature: Feature, actor: Actor) -> None:
     with transaction.atomic():
-        current = Feature.objects.select_for_update().get(pk=feature.pk)
-        blockers = feature_delete_blockers(current)
-        if blockers:
-            raise ValidationError(blockers, code="feature_in_use")
-        audit_record(
-            actor=actor, action="feature.delete", instance=current, before=snapshot(current)
+        audited_delete(
+            instance=feature,
+            actor=actor,
+            action="feature.delete",
+            blockers=feature_delete_blockers,
+            code="feature_in_use",
         )
-        DeletedFeatureId.objects.get_or_create(pk=current.pk)
-        current.delete()
+        # Applications may still ask for the id: it is never given to another feature.
+        DeletedFeatureId.objects.get_or_create(pk=feature.pk)
 
 
 def product_delete_blockers(product: Product) -> list[str]:

@@ -1,17 +1,12 @@
-from datetime import datetime
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -19,40 +14,24 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
-from licentia.cabinet.paginator import CappedCountPaginator
 from licentia.clients.forms import EXTRA_PREFIX, ClientForm, extra_field_label
-from licentia.clients.merge import MergeRefusedError, clients_merge, clients_merge_preview
 from licentia.clients.models import Client, ClientFieldDefinition, Distributor
 from licentia.clients.search import client_search
-from licentia.clients.selectors import possible_duplicates
 from licentia.clients.services import (
     client_create,
     client_delete,
     client_delete_blockers,
+    client_field_delete,
+    client_field_delete_blockers,
     client_update,
     clients_reindex_extra_field,
+    distributor_delete,
+    distributor_delete_blockers,
 )
+from licentia.clients.views import clients_duplicates_view, clients_merge_view
 from licentia.core.admin import AuditedModelAdmin
 from licentia.core.audit import Actor
-from licentia.core.selectors import vendor_settings_get
-from licentia.keys.services import license_key_generate
-
-
-def _parse_ids(values: list[str]) -> list[int]:
-    ids: list[int] = []
-    for value in values:
-        if value.strip().isdigit() and int(value) not in ids:
-            ids.append(int(value))
-    return ids
-
-
-def _seen_versions(request: HttpRequest, ids: list[int]) -> dict[int, datetime]:
-    versions = {}
-    for client_id in ids:
-        seen = parse_datetime(request.POST.get(f"version_{client_id}", ""))
-        if seen is not None:
-            versions[client_id] = seen
-    return versions
+from licentia.core.paginator import CappedCountPaginator
 
 
 class RankedChangeList(ChangeList):
@@ -82,7 +61,8 @@ class ClientAdmin(ModelAdmin):
     actions = ["merge_selected"]
     actions_list = ["list_duplicates"]
     actions_row = ["row_keys", "row_sessions", "row_delete"]
-    actions_detail = ["detail_generate_key", "detail_keys", "detail_sessions", "detail_problems"]
+    # The keys app adds its "generate a key" button in front (see keys.admin.ClientCardAdmin).
+    actions_detail = ["detail_keys", "detail_sessions", "detail_problems"]
     readonly_fields = (
         "license_keys_display",
         "extra_display",
@@ -203,62 +183,10 @@ class ClientAdmin(ModelAdmin):
         return HttpResponseRedirect(reverse("admin:clients_client_merge") + "?ids=" + ",".join(ids))
 
     def merge_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_delete_permission(request):
-            raise PermissionDenied
-        source = request.POST if request.method == "POST" else request.GET
-        ids = _parse_ids(
-            source.getlist("ids") if request.method == "POST" else source.get("ids", "").split(",")
-        )
-        found = Client.objects.in_bulk(ids)
-        clients = [found[client_id] for client_id in ids if client_id in found]
-        changelist_url = reverse("admin:clients_client_changelist")
-        if len(clients) < 2:
-            messages.error(request, _("Choose at least two clients to merge."))
-            return HttpResponseRedirect(changelist_url)
-        main_id = _parse_ids([source.get("main", "")])
-        main = next((client for client in clients if client.pk in main_id), clients[0])
-        others = [client for client in clients if client.pk != main.pk]
-        if request.method == "POST":
-            try:
-                merged = clients_merge(
-                    main=main,
-                    others=others,
-                    actor=Actor.from_request(request),
-                    fill=request.POST.getlist("fill"),
-                    seen_versions=_seen_versions(request, ids),
-                )
-            except MergeRefusedError as refusal:
-                messages.error(request, " ".join(refusal.messages))
-                return HttpResponseRedirect(
-                    reverse("admin:clients_client_merge")
-                    + f"?ids={','.join(map(str, ids))}&main={main.pk}"
-                )
-            messages.success(
-                request,
-                _("%(count)d clients were merged into %(company)s.")
-                % {"count": len(others) + 1, "company": merged.company},
-            )
-            return HttpResponseRedirect(reverse("admin:clients_client_change", args=[merged.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Merge of duplicates"),
-            "clients": clients,
-            "ids_param": ",".join(str(client.pk) for client in clients),
-            "preview": clients_merge_preview(main=main, others=others),
-            "cancel_url": changelist_url,
-        }
-        return TemplateResponse(request, "clients/merge.html", context)
+        return clients_merge_view(request, self)
 
     def duplicates_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Possible duplicates"),
-            "groups": possible_duplicates(),
-            "merge_url": reverse("admin:clients_client_merge"),
-        }
-        return TemplateResponse(request, "clients/duplicates.html", context)
+        return clients_duplicates_view(request, self)
 
     @action(description=_("Possible duplicates"), icon="content_copy", permissions=["view"])
     def list_duplicates(self, request: HttpRequest) -> HttpResponse:
@@ -330,37 +258,6 @@ class ClientAdmin(ModelAdmin):
     def detail_keys(self, request: HttpRequest, object_id: int) -> HttpResponse:
         return self.row_keys(request, object_id)
 
-    @action(
-        description=_("Generate a new license key"),
-        icon="add_circle",
-        permissions=["generate_key"],
-    )
-    def detail_generate_key(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        client = get_object_or_404(Client, pk=object_id)
-        card_url = reverse("admin:clients_client_change", args=[object_id])
-        if request.method != "POST":
-            # Generating a key changes data, so a plain link visit only asks for confirmation.
-            context = {
-                **self.admin_site.each_context(request),
-                "title": _("Generate a new license key"),
-                "intro": _(
-                    "An empty key (no products) with the prefix %(prefix)s will be generated "
-                    "for %(company)s."
-                )
-                % {"prefix": vendor_settings_get().key_prefix, "company": client.company},
-                "submit_label": _("Generate"),
-                "cancel_url": card_url,
-            }
-            return TemplateResponse(request, "cabinet/form_page.html", context)
-        key = license_key_generate(client=client, actor=Actor.from_request(request))
-        messages.success(
-            request, _("A new empty license key was generated: %(key)s") % {"key": key.number}
-        )
-        return HttpResponseRedirect(card_url)
-
-    def has_generate_key_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
-        return request.user.has_perm("keys.add_licensekey")
-
 
 @admin.register(Distributor)
 class DistributorAdmin(AuditedModelAdmin):
@@ -373,16 +270,12 @@ class DistributorAdmin(AuditedModelAdmin):
         return obj.clients.count()
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
-        protected = []
-        for distributor in objs:
-            count = distributor.clients.count()
-            if count:
-                protected.append(
-                    _("%(name)s: %(count)d clients belong to it; move them elsewhere first.")
-                    % {"name": distributor.name, "count": count}
-                )
-        to_delete = [str(distributor) for distributor in objs]
-        return to_delete, {}, set(), protected
+        protected = [reason for item in objs for reason in distributor_delete_blockers(item)]
+        return [str(distributor) for distributor in objs], {}, set(), protected
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        assert isinstance(obj, Distributor)
+        distributor_delete(distributor=obj, actor=Actor.from_request(request))
 
 
 @admin.register(ClientFieldDefinition)
@@ -402,12 +295,9 @@ class ClientFieldDefinitionAdmin(AuditedModelAdmin):
         clients_reindex_extra_field(code=form.instance.code)
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
-        protected = []
-        for definition in objs:
-            count = Client.objects.filter(extra__has_key=definition.code).count()
-            if count:
-                protected.append(
-                    _("%(label)s: %(count)d clients have a value in it; archive it instead.")
-                    % {"label": definition.label_ru, "count": count}
-                )
+        protected = [reason for item in objs for reason in client_field_delete_blockers(item)]
         return [str(definition) for definition in objs], {}, set(), protected
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        assert isinstance(obj, ClientFieldDefinition)
+        client_field_delete(definition=obj, actor=Actor.from_request(request))

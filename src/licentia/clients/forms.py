@@ -4,13 +4,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from unfold.widgets import (
-    UnfoldAdminDateWidget,
-    UnfoldAdminSelectWidget,
-    UnfoldAdminTextInputWidget,
-    UnfoldBooleanSwitchWidget,
-)
+from unfold.widgets import UnfoldBooleanSwitchWidget
 
+from licentia.clients.extra_fields import extra_form_field
 from licentia.clients.models import Client, ClientFieldDefinition, ExtraFieldKind
 from licentia.clients.services import CLIENT_FIELDS, InvalidInnWarning, client_clean
 from licentia.core.models import User
@@ -22,20 +18,6 @@ def extra_field_label(definition: ClientFieldDefinition) -> str:
     if get_language() == "en" and definition.label_en:
         return definition.label_en
     return definition.label_ru
-
-
-def _extra_form_field(definition: ClientFieldDefinition) -> forms.Field:
-    options: dict[str, Any] = {"label": extra_field_label(definition), "required": False}
-    if definition.kind == ExtraFieldKind.NUMBER:
-        return forms.DecimalField(widget=UnfoldAdminTextInputWidget, **options)
-    if definition.kind == ExtraFieldKind.DATE:
-        return forms.DateField(widget=UnfoldAdminDateWidget, **options)
-    if definition.kind == ExtraFieldKind.BOOLEAN:
-        return forms.BooleanField(widget=UnfoldBooleanSwitchWidget, **options)
-    if definition.kind == ExtraFieldKind.CHOICE:
-        choices = [("", "—"), *((value, value) for value in definition.choice_list())]
-        return forms.ChoiceField(choices=choices, widget=UnfoldAdminSelectWidget, **options)
-    return forms.CharField(widget=UnfoldAdminTextInputWidget, max_length=500, **options)
 
 
 class ClientForm(forms.ModelForm):
@@ -60,7 +42,9 @@ class ClientForm(forms.ModelForm):
         self.extra_definitions = list(ClientFieldDefinition.objects.filter(archived=False))
         for definition in self.extra_definitions:
             name = EXTRA_PREFIX + definition.code
-            self.fields[name] = _extra_form_field(definition)
+            self.fields[name] = extra_form_field(
+                definition, label=extra_field_label(definition), required=False
+            )
             self.initial.setdefault(name, self.instance.extra.get(definition.code))
 
     def extra_values(self) -> dict[str, Any]:

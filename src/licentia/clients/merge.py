@@ -1,8 +1,8 @@
 """Merge of duplicates (объединение дублей): the main client takes over everything of the others.
 
 Everything that points at a client moves, found through the model's relations rather than a list
-kept by hand, so that whatever later hangs on a client (keys, coupon activations, sessions,
-problems, queued mail) moves with it.
+kept by hand, so that whatever later hangs on a client (keys, coupon activations, queued mail)
+moves with it, and with that what hangs on those (a key's sessions and problems).
 """
 
 from collections.abc import Iterable, Sequence
@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from licentia.clients.models import Client, ClientFieldDefinition, ClientSearchToken
 from licentia.clients.services import CLIENT_FIELDS, client_reindex
 from licentia.core.audit import Actor, audit_record, snapshot
-from licentia.keys.models import LicenseKey
 
 # The company names the card and the language is a choice, never "empty"; the additional
 # fields are filled one by one, as "extra.<code>".
@@ -50,18 +49,14 @@ class MergePreview:
 def _client_relations() -> list[models.ForeignKey]:
     # Search tokens are not moved but made anew for the main client after the merge.
     return [
-        relation.field
-        for relation in Client._meta.related_objects
-        if relation.one_to_many
-        and isinstance(relation.field, models.ForeignKey)
-        and relation.related_model is not ClientSearchToken
+        relation for relation in _relations_of(Client) if relation.model is not ClientSearchToken
     ]
 
 
-def _key_relations() -> list[models.ForeignKey]:
+def _relations_of(model: type[models.Model]) -> list[models.ForeignKey]:
     return [
         relation.field
-        for relation in LicenseKey._meta.related_objects
+        for relation in model._meta.related_objects
         if relation.one_to_many and isinstance(relation.field, models.ForeignKey)
     ]
 
@@ -111,12 +106,13 @@ def clients_merge_preview(*, main: Client, others: Sequence[Client]) -> MergePre
         count = relation.model._default_manager.filter(**{f"{relation.name}__in": others}).count()
         if count:
             preview.moves.append((str(relation.model._meta.verbose_name_plural), count))
-    for relation in _key_relations():
-        # Sessions, problems, the token ledger: they hang on the keys and move with them.
-        lookup = f"{relation.name}__client__in"
-        count = relation.model._default_manager.filter(**{lookup: others}).count()
-        if count:
-            preview.moves.append((str(relation.model._meta.verbose_name_plural), count))
+    for relation in _client_relations():
+        for hanging in _relations_of(relation.model):
+            # A key's lines, sessions, problems, token ledger: they move with the key.
+            lookup = f"{hanging.name}__{relation.name}__in"
+            count = hanging.model._default_manager.filter(**{lookup: others}).count()
+            if count:
+                preview.moves.append((str(hanging.model._meta.verbose_name_plural), count))
     preview.fill_candidates = _fill_candidates(main, others)
     return preview
 

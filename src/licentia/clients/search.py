@@ -20,8 +20,8 @@ from django.db import connection, transaction
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
-from licentia.cabinet.paginator import COUNT_LIMIT
 from licentia.clients.models import Client, ClientFieldDefinition, ClientSearchToken, ExtraFieldKind
+from licentia.clients.signals import client_exact_match
 from licentia.core import keycodes
 from licentia.core.normalize import (
     digits_only,
@@ -31,7 +31,8 @@ from licentia.core.normalize import (
     phone_search_forms,
     search_normalize,
 )
-from licentia.keys.models import LicenseKey
+from licentia.core.paginator import COUNT_LIMIT
+from licentia.core.signals import signal_answers
 
 EXACT = 0
 PARTIAL = 1
@@ -62,10 +63,11 @@ def _words(text: str) -> set[str]:
 
 
 def client_search_tokens(
-    client: Client, *, key_numbers: list[str], text_codes: set[str] | None = None
+    client: Client, *, linked_values: list[str], text_codes: set[str] | None = None
 ) -> set[str]:
-    """The client's search tokens; `text_codes` (the codes of the text additional fields) may be
-    given when indexing many clients at once."""
+    """The client's search tokens, `linked_values` being what other apps find it by (the
+    numbers of its keys); `text_codes` (the codes of the text additional fields) may be given
+    when indexing many clients at once."""
     if text_codes is None:
         text_codes = extra_text_codes()
     values = [
@@ -78,14 +80,15 @@ def client_search_tokens(
         client.comment,
         client.phone,
         *(str(client.extra[code]) for code in sorted(text_codes & client.extra.keys())),
-        *key_numbers,
+        *linked_values,
     ]
     tokens: set[str] = set()
     for value in values:
         tokens |= _words(value)
     for form in phone_search_forms(client.phone_e164):
         tokens.add(form)
-    tokens.update(keycodes.compact(number).lower() for number in key_numbers)
+    # A key number is typed with dashes or without them.
+    tokens.update(keycodes.compact(value).lower() for value in linked_values)
     return tokens
 
 
@@ -93,10 +96,11 @@ def _exact_match_ids(query: str) -> set[int]:
     """Clients whose key, e-mail, INN or phone is exactly what was typed; each looked up on its
     own index, as one query with OR between them would scan the table."""
     text = query.strip()
-    lookups: list[QuerySet] = []
-    number = keycodes.key_number(text)
-    if number is not None:
-        lookups.append(LicenseKey.objects.filter(number=number).values_list("client_id", flat=True))
+    lookups: list[QuerySet] = [
+        found
+        for found in signal_answers(client_exact_match, sender=Client, text=text)
+        if found is not None
+    ]
     if "@" in text:
         lookups.append(Client.objects.filter(email=text.lower()).values_list("pk", flat=True))
         lookups.append(Client.objects.filter(alert_email=text.lower()).values_list("pk", flat=True))

@@ -1,24 +1,27 @@
 """Clients: creation (by a manager, the trial questionnaire or the API), changes, deletion."""
 
-from datetime import date
-from decimal import Decimal, InvalidOperation
+import itertools
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from licentia.clients.extra_fields import extra_value_read
 from licentia.clients.models import (
     Client,
     ClientFieldDefinition,
     ClientSearchToken,
     ClientSource,
     Distributor,
-    ExtraFieldKind,
 )
 from licentia.clients.search import client_search_tokens, extra_text_codes, token_is_simple
-from licentia.core.audit import Actor, audit_record, snapshot
+from licentia.clients.signals import (
+    client_deleting,
+    client_deletion_blockers,
+    client_search_values,
+)
+from licentia.core.audit import Actor, audit_record, audited_delete, snapshot
 from licentia.core.models import User
 from licentia.core.normalize import (
     company_key,
@@ -27,7 +30,7 @@ from licentia.core.normalize import (
     normalize_email,
     normalize_phone,
 )
-from licentia.keys.models import KeyLine, LicenseKey
+from licentia.core.signals import signal_answers
 
 CLIENT_FIELDS = (
     "company",
@@ -43,7 +46,9 @@ CLIENT_FIELDS = (
     "language",
     "extra",
 )
-TEXT_LIMITS = {"company": 300, "contact": 200, "phone": 64, "crm_id1": 64, "crm_id2": 64}
+TEXT_FIELDS = ("company", "contact", "phone", "crm_id1", "crm_id2", "comment")
+# Reindexing every holder of an additional field asks the other apps for this many at once.
+REINDEX_BATCH = 1000
 
 
 class InvalidInnWarning(ValidationError):
@@ -64,7 +69,7 @@ def _clean_extra(values: dict[str, Any]) -> dict[str, Any]:
         if value in (None, ""):
             continue
         try:
-            cleaned[code] = _clean_extra_value(definition, value)
+            cleaned[code] = extra_value_read(definition, value)
         except ValidationError as error:
             errors[code] = " ".join(error.messages)
     for code, definition in definitions.items():
@@ -75,47 +80,14 @@ def _clean_extra(values: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def _clean_extra_value(definition: ClientFieldDefinition, value: Any) -> Any:
-    if definition.kind == ExtraFieldKind.TEXT:
-        return str(value).strip()
-    if definition.kind == ExtraFieldKind.NUMBER:
-        try:
-            number = Decimal(str(value).replace(",", ".").strip())
-        except InvalidOperation as error:
-            raise ValidationError(_("Enter a number.")) from error
-        if not number.is_finite():
-            raise ValidationError(_("Enter a number."))
-        return int(number) if number == number.to_integral_value() else str(number)
-    if definition.kind == ExtraFieldKind.DATE:
-        parsed = value if isinstance(value, date) else parse_date(str(value).strip())
-        if parsed is None:
-            raise ValidationError(_("Enter a date as YYYY-MM-DD."))
-        return parsed.isoformat()
-    if definition.kind == ExtraFieldKind.BOOLEAN:
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in {"1", "true", "yes", "да"}:
-            return True
-        if text in {"0", "false", "no", "нет"}:
-            return False
-        raise ValidationError(_("Enter yes or no."))
-    choice = str(value).strip()
-    if choice not in definition.choice_list():
-        raise ValidationError(
-            _("Choose one of: %(choices)s.") % {"choices": ", ".join(definition.choice_list())}
-        )
-    return choice
-
-
 def client_clean(data: dict[str, Any], *, accept_invalid_inn: bool) -> dict[str, Any]:
     """The client's fields normalised, or a ValidationError keyed by field."""
     cleaned = dict(data)
     errors: dict[str, list[str]] = {}
-    for name in ("company", "contact", "phone", "crm_id1", "crm_id2", "comment"):
+    for name in TEXT_FIELDS:
         if name in cleaned:
             cleaned[name] = str(cleaned[name] or "").strip()
-            limit = TEXT_LIMITS.get(name)
+            limit = getattr(Client._meta.get_field(name), "max_length", None)
             if limit and len(cleaned[name]) > limit:
                 errors[name] = [_("At most %(limit)d characters.") % {"limit": limit}]
     if "company" in cleaned and not cleaned["company"]:
@@ -164,13 +136,26 @@ def client_clean(data: dict[str, Any], *, accept_invalid_inn: bool) -> dict[str,
     return cleaned
 
 
+def clients_linked_values(clients: list[Client]) -> dict[int, list[str]]:
+    """Per client, what the apps above find it by (the numbers of its keys)."""
+    values: dict[int, list[str]] = {client.pk: [] for client in clients}
+    for answer in signal_answers(client_search_values, sender=Client, clients=clients):
+        for client_id, found in answer.items():
+            values[client_id].extend(found)
+    return values
+
+
 def client_reindex(
-    *, client: Client, key_numbers: list[str] | None = None, text_codes: set[str] | None = None
+    *,
+    client: Client,
+    linked_values: list[str] | None = None,
+    text_codes: set[str] | None = None,
 ) -> None:
-    """Rewrites the client's search tokens and duplicate key from its current values."""
-    if key_numbers is None:
-        key_numbers = list(client.license_keys.values_list("number", flat=True))
-    tokens = client_search_tokens(client, key_numbers=key_numbers, text_codes=text_codes)
+    """Rewrites the client's search tokens and duplicate key from its current values;
+    `linked_values` (see clients_linked_values) when the caller has them already."""
+    if linked_values is None:
+        linked_values = clients_linked_values([client])[client.pk]
+    tokens = client_search_tokens(client, linked_values=linked_values, text_codes=text_codes)
     ClientSearchToken.objects.filter(client=client).delete()
     ClientSearchToken.objects.bulk_create(
         ClientSearchToken(client=client, token=token, simple=token_is_simple(token))
@@ -184,16 +169,18 @@ def clients_reindex_extra_field(*, code: str) -> int:
     """Re-indexes every client holding a value in the additional field, after its definition
     changed (a text field is searched, others are not)."""
     text_codes = extra_text_codes()
-    holders = Client.objects.filter(extra__has_key=code).prefetch_related("license_keys")
+    holders = (
+        Client.objects.filter(extra__has_key=code).order_by("pk").iterator(chunk_size=REINDEX_BATCH)
+    )
     count = 0
-    for client in holders.iterator(chunk_size=1000):
-        with transaction.atomic():
-            client_reindex(
-                client=client,
-                key_numbers=[key.number for key in client.license_keys.all()],
-                text_codes=text_codes,
-            )
-        count += 1
+    while batch := list(itertools.islice(holders, REINDEX_BATCH)):
+        linked = clients_linked_values(batch)
+        for client in batch:
+            with transaction.atomic():
+                client_reindex(
+                    client=client, linked_values=linked[client.pk], text_codes=text_codes
+                )
+        count += len(batch)
     return count
 
 
@@ -213,7 +200,8 @@ def client_create(
     with transaction.atomic():
         client = Client(source=source, **cleaned)
         client.save()
-        client_reindex(client=client, key_numbers=[])
+        # A new client has nothing of other apps yet.
+        client_reindex(client=client, linked_values=[])
         audit_record(actor=actor, action="client.create", instance=client, after=snapshot(client))
     return client
 
@@ -243,34 +231,66 @@ def client_update(
 
 
 def client_delete_blockers(client: Client) -> list[str]:
-    """Why the client cannot be deleted; empty when it can: none of its keys holds a product
-    or a session."""
-    with_lines = KeyLine.objects.filter(key__client=client).values_list("key__number", flat=True)
-    with_sessions = LicenseKey.objects.filter(
-        client=client, sessions__id__isnull=False, sessions__ended_at__isnull=True
-    ).values_list("number", flat=True)
-    holding = sorted(set(with_lines) | set(with_sessions))
+    """Why the client cannot be deleted, as the apps holding records of it say; empty when it
+    can."""
     return [
-        _(
-            "Key %(key)s holds products or sessions. Merge this client with another one, or "
-            "move the key to another client, instead of deleting."
-        )
-        % {"key": number}
-        for number in holding
+        reason
+        for reasons in signal_answers(client_deletion_blockers, sender=Client, client=client)
+        for reason in reasons
     ]
 
 
 def client_delete(*, client: Client, actor: Actor) -> None:
-    """Deletes the client with its empty keys; the audit event keeps the full card."""
+    """Deletes the client with what the other apps hang on it (its empty keys); the audit event
+    keeps the full card and what they removed."""
     with transaction.atomic():
         current = Client.objects.select_for_update().get(pk=client.pk)
         blockers = client_delete_blockers(current)
         if blockers:
             raise ValidationError(blockers, code="client_in_use")
-        keys = list(current.license_keys.select_for_update())
         card = snapshot(current)
-        card["license_keys"] = [key.number for key in keys]
-        for key in keys:
-            key.delete()
+        for removed in signal_answers(client_deleting, sender=Client, client=current):
+            card.update(removed)
         audit_record(actor=actor, action="client.delete", instance=current, before=card)
         current.delete()
+
+
+def distributor_delete_blockers(distributor: Distributor) -> list[str]:
+    count = distributor.clients.count()
+    if not count:
+        return []
+    return [
+        _("%(name)s: %(count)d clients belong to it; move them elsewhere first.")
+        % {"name": distributor.name, "count": count}
+    ]
+
+
+def distributor_delete(*, distributor: Distributor, actor: Actor) -> None:
+    audited_delete(
+        instance=distributor,
+        actor=actor,
+        action="distributor.delete",
+        blockers=distributor_delete_blockers,
+        code="distributor_in_use",
+    )
+
+
+def client_field_delete_blockers(definition: ClientFieldDefinition) -> list[str]:
+    """A field that holds values is archived instead: deleting it would lose them."""
+    count = Client.objects.filter(extra__has_key=definition.code).count()
+    if not count:
+        return []
+    return [
+        _("%(label)s: %(count)d clients have a value in it; archive it instead.")
+        % {"label": definition.label_ru, "count": count}
+    ]
+
+
+def client_field_delete(*, definition: ClientFieldDefinition, actor: Actor) -> None:
+    audited_delete(
+        instance=definition,
+        actor=actor,
+        action="clientfielddefinition.delete",
+        blockers=client_field_delete_blockers,
+        code="client_field_in_use",
+    )

@@ -1,12 +1,13 @@
 """The audit log: who changed what, with the data before and after."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.core import serializers
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.http import HttpRequest
@@ -106,6 +107,22 @@ def audited_change(model: type[M], pk: Any, *, actor: Actor, action: str) -> Ite
         after = snapshot(current)
         if after != before:
             audit_record(actor=actor, action=action, instance=current, before=before, after=after)
+
+
+def audited_delete(
+    *, instance: M, actor: Actor, action: str, blockers: Callable[[M], list[str]], code: str
+) -> M:
+    """Deletes the object, locked, unless `blockers` give reasons why not (a ValidationError
+    with `code`); the audit event keeps the whole of it. Callers that change more in the same
+    transaction open it around this call."""
+    with transaction.atomic():
+        current = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+        reasons = blockers(current)
+        if reasons:
+            raise ValidationError(reasons, code=code)
+        audit_record(actor=actor, action=action, instance=current, before=snapshot(current))
+        current.delete()
+    return current
 
 
 def _jsonable(data: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -14,10 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
+from licentia.clients.admin import ClientAdmin
+from licentia.clients.models import Client
 from licentia.clients.search import client_search
-from licentia.clients.services import client_update
 from licentia.core import keycodes
 from licentia.core.audit import Actor
+from licentia.core.selectors import vendor_settings_get
+from licentia.core.signals import signal_answers
 from licentia.keys.forms import KeyLineAddForm, LicenseKeyForm
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 from licentia.keys.selectors import (
@@ -27,16 +30,66 @@ from licentia.keys.selectors import (
     line_features,
     line_is_live,
     line_sentence,
+    lines_with_products,
 )
 from licentia.keys.services import (
     key_delete,
     key_delete_blockers,
     key_line_add,
     key_line_end,
-    key_rebind,
-    key_set_blocked,
+    key_update,
+    license_key_generate,
 )
-from licentia.licensing.selectors import key_usage
+from licentia.keys.signals import key_usage_asked
+
+
+def _form_page(model_admin: ModelAdmin, request: HttpRequest, **context: Any) -> TemplateResponse:
+    return TemplateResponse(
+        request,
+        "cabinet/form_page.html",
+        {**model_admin.admin_site.each_context(request), **context},
+    )
+
+
+admin.site.unregister(Client)
+
+
+@admin.register(Client)
+class ClientCardAdmin(ClientAdmin):
+    """The client card with the keys app's button to generate a key for the client."""
+
+    actions_detail = ["detail_generate_key", *ClientAdmin.actions_detail]
+
+    @action(
+        description=_("Generate a new license key"),
+        icon="add_circle",
+        permissions=["generate_key"],
+    )
+    def detail_generate_key(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        client = get_object_or_404(Client, pk=object_id)
+        card_url = reverse("admin:clients_client_change", args=[object_id])
+        if request.method != "POST":
+            # Generating a key changes data, so a plain link visit only asks for confirmation.
+            return _form_page(
+                self,
+                request,
+                title=_("Generate a new license key"),
+                intro=_(
+                    "An empty key (no products) with the prefix %(prefix)s will be generated "
+                    "for %(company)s."
+                )
+                % {"prefix": vendor_settings_get().key_prefix, "company": client.company},
+                submit_label=_("Generate"),
+                cancel_url=card_url,
+            )
+        key = license_key_generate(client=client, actor=Actor.from_request(request))
+        messages.success(
+            request, _("A new empty license key was generated: %(key)s") % {"key": key.number}
+        )
+        return HttpResponseRedirect(card_url)
+
+    def has_generate_key_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
+        return request.user.has_perm("keys.add_licensekey")
 
 
 @admin.register(LicenseKey)
@@ -74,7 +127,13 @@ class LicenseKeyAdmin(ModelAdmin):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[LicenseKey]:
-        return super().get_queryset(request).prefetch_related("lines__product__lines")
+        return super().get_queryset(request).prefetch_related("lines")
+
+    @staticmethod
+    def _lines(obj: LicenseKey) -> list[KeyLine]:
+        """The key's prefetched lines with their products from the catalog: a list of keys
+        reads them all in one query."""
+        return lines_with_products(list(obj.lines.all()))
 
     @admin.display(description=_("contact"))
     def client_contact(self, obj: LicenseKey) -> str:
@@ -86,12 +145,12 @@ class LicenseKeyAdmin(ModelAdmin):
 
     @admin.display(description=_("products"))
     def products(self, obj: LicenseKey) -> str:
-        names = [line.product.name for line in obj.lines.all() if line_is_live(line)]
+        names = [line.product.name for line in self._lines(obj) if line_is_live(line)]
         return ", ".join(names) or "—"
 
     @admin.display(description=_("state"))
     def state(self, obj: LicenseKey) -> str:
-        return str(KeyState(key_state(obj)).label)
+        return str(KeyState(key_state(obj, lines=self._lines(obj))).label)
 
     @admin.display(description="")
     def lines_display(self, obj: LicenseKey) -> str:
@@ -113,7 +172,13 @@ class LicenseKeyAdmin(ModelAdmin):
             "keys/key_lines.html",
             {
                 "boxes": boxes,
-                "summary": key_usage(license_, now),
+                "summary": [
+                    row
+                    for rows in signal_answers(
+                        key_usage_asked, sender=LicenseKey, license_=license_, moment=now
+                    )
+                    for row in rows
+                ],
             },
         )
 
@@ -136,19 +201,18 @@ class LicenseKeyAdmin(ModelAdmin):
         self, request: HttpRequest, obj: LicenseKey, form: ModelForm, change: bool
     ) -> None:
         assert isinstance(form, LicenseKeyForm)
-        actor = Actor.from_request(request)
-        stored = LicenseKey.objects.get(pk=obj.pk)
-        client_changes = form.client_changes()
-        if client_changes:
-            try:
-                client_update(client=stored.client, actor=actor, **client_changes)
-            except ValidationError as error:
-                # The form is valid, so this is the service's refusal: shown, nothing saved.
-                messages.error(request, " ".join(error.messages))
-                raise
-        if obj.client_id != stored.client_id:
-            key_rebind(key=stored, client=obj.client, actor=actor)
-        key_set_blocked(key=stored, blocked=obj.blocked, actor=actor)
+        try:
+            key_update(
+                key=obj,
+                actor=Actor.from_request(request),
+                client=obj.client,
+                blocked=obj.blocked,
+                client_changes=form.client_changes(),
+            )
+        except ValidationError as error:
+            # The form is valid, so this is the service's refusal: shown, nothing saved.
+            messages.error(request, " ".join(error.messages))
+            raise
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         protected = [message for key in objs for message in key_delete_blockers(key)]
@@ -164,13 +228,6 @@ class LicenseKeyAdmin(ModelAdmin):
             name="keys_keyline_end",
         )
         return [end_line, *super().get_urls()]
-
-    def _form_page(self, request: HttpRequest, **context: Any) -> TemplateResponse:
-        return TemplateResponse(
-            request,
-            "cabinet/form_page.html",
-            {**self.admin_site.each_context(request), **context},
-        )
 
     @action(description=_("Sessions"), icon="monitor_heart", permissions=["view"])
     def detail_sessions(self, request: HttpRequest, object_id: int) -> HttpResponse:
@@ -198,7 +255,8 @@ class LicenseKeyAdmin(ModelAdmin):
             else:
                 messages.success(request, _("The product was added to the key."))
                 return HttpResponseRedirect(card_url)
-        return self._form_page(
+        return _form_page(
+            self,
             request,
             title=_("Add a product to %(key)s") % {"key": key.number},
             form=form,
@@ -219,7 +277,8 @@ class LicenseKeyAdmin(ModelAdmin):
             else:
                 messages.success(request, _("The line was ended."))
             return HttpResponseRedirect(card_url)
-        return self._form_page(
+        return _form_page(
+            self,
             request,
             title=_("End the line"),
             intro=_("%(product)s will stop counting in %(key)s from now on.")

@@ -6,3 +6,6 @@ class KeysConfig(AppConfig):
     name = "licentia.keys"
     label = "keys"
     verbose_name = _("License keys")
+
+    def ready(self) -> None:
+        from licentia.keys import receivers  # noqa: F401 - connects the receivers

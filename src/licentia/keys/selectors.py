@@ -221,10 +221,15 @@ class KeyState(models.TextChoices):
     EXPIRED = "expired", gettext_lazy("expired")
 
 
-def key_state(key: LicenseKey, *, at: datetime | None = None) -> str:
+def key_state(
+    key: LicenseKey, *, at: datetime | None = None, lines: list[KeyLine] | None = None
+) -> str:
+    """The key's state at the moment; `lines` (with their products) when the caller read them
+    already, as a list of keys does for all of them at once."""
     if key.blocked:
         return KeyState.BLOCKED
-    lines = key_lines(key)
+    if lines is None:
+        lines = key_lines(key)
     if not lines:
         return KeyState.EMPTY
     moment = _now(at)

@@ -1,6 +1,7 @@
 """License keys: generation, products by hand, blocking, re-binding, deletion."""
 
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -9,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from licentia.catalog.models import Product
 from licentia.clients.models import Client
-from licentia.clients.services import client_reindex
+from licentia.clients.services import client_reindex, client_update
 from licentia.core import keycodes
-from licentia.core.audit import Actor, audit_record, snapshot
+from licentia.core.audit import Actor, audit_record, audited_delete, snapshot
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 from licentia.keys.signals import key_blocked, key_created
@@ -136,6 +137,25 @@ def key_rebind(*, key: LicenseKey, client: Client, actor: Actor) -> LicenseKey:
     return current
 
 
+def key_update(
+    *,
+    key: LicenseKey,
+    actor: Actor,
+    blocked: bool,
+    client: Client,
+    client_changes: dict[str, Any] | None = None,
+) -> LicenseKey:
+    """The key card's save, all or nothing: changes to the own fields of the key's client, the
+    key moved to another client, blocked or unblocked; each change audited as its own."""
+    with transaction.atomic():
+        current = LicenseKey.objects.select_for_update().get(pk=key.pk)
+        if client_changes:
+            client_update(client=current.client, actor=actor, **client_changes)
+        if client.pk != current.client_id:
+            current = key_rebind(key=current, client=client, actor=actor)
+        return key_set_blocked(key=current, blocked=blocked, actor=actor)
+
+
 def key_delete_blockers(key: LicenseKey) -> list[str]:
     """Why the key cannot be deleted; empty when it can."""
     count = key.lines.count()
@@ -149,12 +169,11 @@ def key_delete_blockers(key: LicenseKey) -> list[str]:
 
 def key_delete(*, key: LicenseKey, actor: Actor) -> None:
     with transaction.atomic():
-        current = LicenseKey.objects.select_for_update().get(pk=key.pk)
-        blockers = key_delete_blockers(current)
-        if blockers:
-            raise ValidationError(blockers, code="key_in_use")
-        audit_record(
-            actor=actor, action="license_key.delete", instance=current, before=snapshot(current)
+        deleted = audited_delete(
+            instance=key,
+            actor=actor,
+            action="license_key.delete",
+            blockers=key_delete_blockers,
+            code="key_in_use",
         )
-        current.delete()
-        client_reindex(client=current.client)
+        client_reindex(client=deleted.client)
