@@ -69,6 +69,13 @@ def test_no_list_or_filter_of_the_cabinet_fails_on_hostile_values(manager_client
                 assert answer.status_code in (200, 302), (url, parameter, value)
 
 
+def test_the_merge_and_duplicates_pages_take_hostile_ids(manager_client, demo) -> None:
+    for name in ("admin:clients_client_merge", "admin:clients_client_duplicates"):
+        for value in [*LIST_HOSTILE, "1,²,-5,abc", ",,,"]:
+            answer = manager_client.get(reverse(name), {"ids": value, "q": value})
+            assert answer.status_code in (200, 302), (name, value)
+
+
 def test_the_monitor_shows_bad_filter_values_as_field_errors(manager_client, demo) -> None:
     monitor = reverse("admin:licensing_session_changelist")
 

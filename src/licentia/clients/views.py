@@ -16,13 +16,15 @@ from licentia.clients.merge import MergeRefusedError, clients_merge, clients_mer
 from licentia.clients.models import Client
 from licentia.clients.selectors import possible_duplicates
 from licentia.core.audit import Actor
+from licentia.core.normalize import row_id
 
 
 def _parse_ids(values: list[str]) -> list[int]:
     ids: list[int] = []
     for value in values:
-        if value.strip().isdigit() and int(value) not in ids:
-            ids.append(int(value))
+        found = row_id(value)
+        if found is not None and found not in ids:
+            ids.append(found)
     return ids
 
 
