@@ -19,6 +19,11 @@ class Code:
     NOT_ENOUGH_TOKENS = 2063
     INVALID_REQUEST = 4220
     RATE_LIMITED = 4290
+    NOT_FOUND = 4040
+    METHOD_NOT_ALLOWED = 4050
+    BODY_TOO_LARGE = 4130
+    SERVER_ERROR = 5000
+    DATABASE_UNAVAILABLE = 5030
 
 
 STATUS = {
@@ -34,6 +39,11 @@ STATUS = {
     Code.NOT_ENOUGH_TOKENS: 409,
     Code.INVALID_REQUEST: 422,
     Code.RATE_LIMITED: 429,
+    Code.NOT_FOUND: 404,
+    Code.METHOD_NOT_ALLOWED: 405,
+    Code.BODY_TOO_LARGE: 413,
+    Code.SERVER_ERROR: 500,
+    Code.DATABASE_UNAVAILABLE: 503,
 }
 
 MESSAGES = {
@@ -49,6 +59,13 @@ MESSAGES = {
     Code.NOT_ENOUGH_TOKENS: _("Not enough tokens."),
     Code.INVALID_REQUEST: _("The request is invalid."),
     Code.RATE_LIMITED: _("Too many requests: try again later."),
+    Code.NOT_FOUND: _("No such call in the protocol."),
+    Code.METHOD_NOT_ALLOWED: _("This call does not take this HTTP method."),
+    Code.BODY_TOO_LARGE: _("The request body is too large."),
+    Code.SERVER_ERROR: _("The server failed to answer: try again later."),
+    Code.DATABASE_UNAVAILABLE: _(
+        "The server cannot reach its database now: try again later, work offline meanwhile."
+    ),
 }
 
 # Refused captures the vendor sees as Problems.
