@@ -18,7 +18,8 @@ First time here? `licentia serve --demo` prepares ./var, fills it with demo data
 vendor cabinet at http://127.0.0.1:8000/, printing the login.
 
 In production: set SECRET_KEY, DATABASE_URL and ALLOWED_HOSTS (see README.md), run
-`licentia init` once, then `licentia serve` and `licentia worker` under your process manager.
+`licentia init --prefix ABCD` once (ABCD: the four letters your keys start with), then
+`licentia serve` and `licentia worker` under your process manager.
 """
 
 
@@ -53,6 +54,17 @@ def command_init(options: argparse.Namespace) -> None:
         print(f"Secret key file: {ensure_secret_key_file(data_dir)}")
     _setup_django()
     _call("migrate", "--no-input")
+    if options.prefix:
+        from django.core.exceptions import ValidationError
+
+        from licentia.core.audit import Actor
+        from licentia.core.services import vendor_settings_update
+
+        try:
+            vendor_settings_update(actor=Actor.system("licentia init"), key_prefix=options.prefix)
+        except ValidationError as error:
+            sys.exit(f"licentia: --prefix: {' '.join(error.messages)}")
+        print(f"License keys will start with {options.prefix}.")
     print("Licentia is ready. Create the first cabinet user with `licentia createadmin`.")
 
 
@@ -84,7 +96,8 @@ def command_serve(options: argparse.Namespace) -> None:
                 "--bind", options.bind,
                 "--workers", str(options.workers),
                 "--threads", str(options.threads),
-                "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+                "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS")
+                or os.environ.get("LICENTIA_TRUSTED_PROXIES", "127.0.0.1"),
                 "--graceful-timeout", "10",
                 "--no-control-socket",
             ]
@@ -155,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser(
         "init", help="generate the secret key file (unless SECRET_KEY is set) and migrate"
+    )
+    init.add_argument(
+        "--prefix",
+        help="the four Latin capitals every license key starts with (else DEMO, the demo's)",
     )
     init.set_defaults(handler=command_init)
 

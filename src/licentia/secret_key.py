@@ -16,7 +16,7 @@ def read_secret_key_file(data_dir: Path) -> str:
 
 def ensure_secret_key_file(data_dir: Path) -> Path:
     """Generate the key file once, readable by its owner only; an existing key is kept."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = data_dir / SECRET_KEY_FILENAME
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -1,6 +1,8 @@
 """Licentia settings, all from the environment (see README.md, "Configuration")."""
 
 import os
+from datetime import timedelta
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -65,6 +67,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Before an app with models of its own: the roles get its permissions when that app's
+    # migrations are done (core.roles.sync_role_permissions).
+    "axes",
     "django_tasks",
     "django_tasks_db",
     # Serves the API docs page's scripts itself, not from a CDN a server may not reach.
@@ -73,6 +78,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "licentia.core.middleware.RequestLogMiddleware",
+    "licentia.api.http.JsonRefusalMiddleware",
+    "licentia.core.middleware.BodyLimitMiddleware",
+    "licentia.core.middleware.ContentSecurityPolicyMiddleware",
     "licentia.core.middleware.QueryNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -84,6 +92,14 @@ MIDDLEWARE = [
     "licentia.core.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "licentia.urls"
@@ -203,10 +219,25 @@ def email_from_env() -> dict:
 
 globals().update(email_from_env())
 EMAIL_TIMEOUT = 20
+# A request body above this is refused (413) before it is read.
+MAX_BODY_BYTES = int(os.environ.get("LICENTIA_MAX_BODY_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
 # Trial registrations accepted per IP address and hour.
 LICENTIA_TRIAL_RATE_LIMIT = int(os.environ.get("LICENTIA_TRIAL_RATE_LIMIT", "20"))
 # How long a server process keeps vendor settings and the catalog before reading them again.
 PROCESS_CACHE_SECONDS = float(os.environ.get("LICENTIA_PROCESS_CACHE_SECONDS", "5"))
+
+# Sign-in lockout (licentia.core.lockout): after this many failures for one user name, or
+# from one address, signing in is refused for the cool-off time.
+AXES_FAILURE_LIMIT = int(os.environ.get("LICENTIA_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LICENTIA_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "licentia.core.network.client_ip"
+AXES_USERNAME_CALLABLE = "licentia.core.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "licentia.core.lockout.lockout_response"
+AXES_ENABLE_ADMIN = False  # the cabinet has its own page, under Настройки
+AXES_VERBOSE = False
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "licentia@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -219,7 +250,36 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("LICENTIA_BEHIND_PROXY"):
+# Scripts only from this server, never inline. 'unsafe-eval' because the cabinet's theme
+# (django-unfold 0.91) evaluates its Alpine.js attributes as code; inline styles because its
+# templates and Alpine set style attributes. The browser tests fail on any violation.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+# Browsers keep to https for a year once they have seen the server on it.
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("LICENTIA_HSTS_SECONDS", "31536000")) if SESSION_COOKIE_SECURE else 0
+)
+BEHIND_PROXY = env_bool("LICENTIA_BEHIND_PROXY")
+# Peers whose X-Forwarded-For names the client (licentia.core.network.client_ip): none unless
+# the server is behind a proxy, since any caller can write the header.
+TRUSTED_PROXIES = env_list("LICENTIA_TRUSTED_PROXIES", "127.0.0.0/8,::1") if BEHIND_PROXY else []
+for _network in TRUSTED_PROXIES:
+    try:
+        ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"LICENTIA_TRUSTED_PROXIES: {_error}") from None
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
@@ -255,6 +315,7 @@ UNFOLD = {
     "SHOW_HISTORY": False,
     "SHOW_VIEW_ON_SITE": False,
     "SHOW_LANGUAGES": True,
+    "ENVIRONMENT": "licentia.cabinet.warnings.header_warning",
     "LANGUAGES": {"action": "licentia.cabinet.navigation.language_action"},
     "DASHBOARD_CALLBACK": "licentia.cabinet.dashboard.dashboard_callback",
     "SIDEBAR": {

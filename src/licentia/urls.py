@@ -1,13 +1,17 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, re_path
 
 from licentia.api.app_v1 import api as app_api
+from licentia.api.http import api_not_found
 from licentia.cabinet.views import cabinet_set_language
 from licentia.core.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/app/v1/", app_api.urls),
+    re_path(r"^api/app(?:/|$)", api_not_found),
     path("i18n/setlang/", cabinet_set_language, name="cabinet-set-language"),
     path("", admin.site.urls),
 ]
+
+handler500 = "licentia.core.views.server_error"

@@ -5,6 +5,7 @@ import platform
 import secrets
 import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -14,17 +15,27 @@ from typing import Any
 from licentia_client.certificates import verify_certificate
 
 API_PATH = "/api/app/v1/"
+# The server cannot reach its database (503): the call is worth repeating after Retry-After.
+UNAVAILABLE = 5030
 
 
 class LicentiaError(Exception):
     """A refusal of the server: `code` is one of the protocol's codes (2008 no free seat, …)."""
 
-    def __init__(self, code: int, message: str, status: int, body: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        status: int,
+        body: dict[str, Any],
+        retry_after: str | None = None,
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.status = status
         self.body = body
+        self.retry_after = retry_after
 
 
 def machine_fingerprint() -> dict[str, str]:
@@ -48,13 +59,39 @@ class LicentiaClient:
         public_key: str | None = None,
         language: str | None = None,
         timeout: float = 10.0,
+        retries: int = 3,
+        max_retry_wait: float = 30.0,
     ) -> None:
+        """`retries`: how many times a call refused with 5030 (the server's database is
+        unreachable) is repeated, after the server's Retry-After (at most `max_retry_wait`
+        seconds) or else after 1, 2, 4… seconds. Every call is safe to repeat: a unit gets
+        its own seat back, and tokens are consumed once per idempotency key."""
         self.base_url = base_url.rstrip("/")
         self.public_key = public_key
         self.language = language
         self.timeout = timeout
+        self.retries = retries
+        self.max_retry_wait = max_retry_wait
 
     def _call(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        attempt = 0
+        while True:
+            try:
+                return self._call_once(path, body)
+            except LicentiaError as error:
+                if error.code != UNAVAILABLE or attempt >= self.retries:
+                    raise
+                time.sleep(self._retry_wait(error, attempt))
+                attempt += 1
+
+    def _retry_wait(self, error: LicentiaError, attempt: int) -> float:
+        try:
+            wait = float(error.retry_after or "")
+        except ValueError:
+            wait = float(2**attempt)
+        return min(max(wait, 0.0), self.max_retry_wait)
+
+    def _call_once(self, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
         url = self.base_url + API_PATH + path
         headers = {"Accept": "application/json"}
         if self.language:
@@ -78,12 +115,17 @@ class LicentiaClient:
             try:
                 refusal = json.loads(raw)
             except ValueError:
-                refusal = {"code": error.code, "message": raw.decode(errors="replace")}
+                refusal = None
+            if not isinstance(refusal, dict):
+                # Not the server's own answer but a proxy's page: its 503 is worth a retry too.
+                code = UNAVAILABLE if error.code == 503 else error.code
+                refusal = {"code": code, "message": raw.decode(errors="replace")}
             raise LicentiaError(
                 int(refusal.get("code", error.code)),
                 str(refusal.get("message", "")),
                 error.code,
                 refusal,
+                retry_after=error.headers.get("Retry-After"),
             ) from None
 
     def _checked(
@@ -247,6 +289,8 @@ class Seat:
             try:
                 self.answer = {**self.answer, **self.client.heartbeat(self.session_id)}
             except LicentiaError as error:
+                if error.code == UNAVAILABLE:
+                    continue  # the server's database is down for now: as unreachable
                 self.error = error
                 self.lost.set()
                 return

@@ -4,7 +4,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -37,10 +37,36 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+# Reports every Content-Security-Policy violation of every page a test visits.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+    window.cspViolation(`${event.violatedDirective} blocked ${event.blockedURI || "inline"} `
+        + `at ${event.sourceFile}:${event.lineNumber} on ${document.location.pathname}`);
+});
+"""
+
+
 @pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:
+def csp_violations() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, live_server, csp_violations: list[str]) -> Iterator[Page]:
     context = browser.new_context(base_url=live_server.url, locale="ru-RU")
     context.set_default_timeout(15_000)
+
+    def on_violation(report: str) -> None:
+        csp_violations.append(report)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            csp_violations.append(f"console: {message.text}")
+
+    context.expose_function("cspViolation", on_violation)
+    context.add_init_script(REPORT_VIOLATIONS)
+    context.on("console", on_console)
     page = context.new_page()
     yield page
     context.close()
+    assert csp_violations == [], "the pages broke their Content-Security-Policy"

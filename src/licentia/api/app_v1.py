@@ -1,6 +1,7 @@
 """The protocol a protected application speaks: /api/app/v1/ (DOMAIN.md §2, §4)."""
 
 import json
+import logging
 from datetime import datetime
 from typing import Any, get_args
 
@@ -15,8 +16,9 @@ from ninja.errors import ValidationError as RequestValidationError
 
 from licentia.api import schemas
 from licentia.api.field_errors import field_error_text
-from licentia.core.audit import client_ip
 from licentia.core.models import VendorSettings
+from licentia.core.network import client_ip
+from licentia.core.outage import DATABASE_UNREACHABLE, RETRY_AFTER_SECONDS
 from licentia.core.ratelimit import RateLimited, rate_limit_hit
 from licentia.core.selectors import vendor_settings_get
 from licentia.core.signing import public_key_pem
@@ -40,6 +42,8 @@ from licentia.licensing.services.tokens import tokens_consume
 from licentia.licensing.services.trials import trial_register
 from licentia.licensing.units import Unit
 
+logger = logging.getLogger(__name__)
+
 api = NinjaAPI(
     title="Licentia application protocol",
     version="1",
@@ -49,12 +53,16 @@ api = NinjaAPI(
         "capture / heartbeat / release of seats, token consumption and the public key that "
         "verifies offline certificates. Every refusal is JSON `{code, message}` with the codes "
         "of the domain (2008 no free seat, 2009 unknown key, 2011 expired, 2022, 2026 malformed "
-        "key, 2051, 2060 blocked, 2061, 2062 unknown session, 2063 not enough tokens, 4220 "
-        "invalid request with field errors, 4290 rate limited)."
+        "key, 2051, 2060 blocked, 2061, 2062 unknown session, 2063 not enough tokens, 4040 no "
+        "such call, 4050 wrong method, 4130 body too large, 4220 invalid request with field "
+        "errors, 4290 rate limited, 5000 server error, 5030 database unreachable: retry after "
+        "`Retry-After` seconds and work offline on the certificate meanwhile)."
     ),
 )
 
-REFUSALS: dict[int | frozenset[int], Any] = {frozenset({403, 404, 409, 422, 429}): schemas.Refusal}
+REFUSALS: dict[int | frozenset[int], Any] = {
+    frozenset({403, 404, 409, 413, 422, 429, 503}): schemas.Refusal
+}
 
 
 def _speak(language: str | None) -> None:
@@ -105,6 +113,17 @@ def on_invalid_request(request: HttpRequest, exc: RequestValidationError) -> Htt
 def on_invalid_data(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"body": exc.messages}
     return _refusal_response(request, invalid(errors))
+
+
+def on_database_unreachable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.warning("The database is unreachable: %s", exc)
+    return _refusal_response(
+        request, Refusal(Code.DATABASE_UNAVAILABLE, retry_after=RETRY_AFTER_SECONDS)
+    )
+
+
+for _error in DATABASE_UNREACHABLE:
+    api.exception_handler(_error)(on_database_unreachable)
 
 
 @api.exception_handler(HttpError)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
 # No NUL character: PostgreSQL cannot store one, and no name or version needs it.
 _NO_NUL = r"^[^\x00]*$"
@@ -28,7 +28,8 @@ KeyNumber = Annotated[str, _text(64, 1)]
 Comment = Annotated[str, _text(500)]
 IdempotencyKey = Annotated[str, _text(100)]
 Nonce = Annotated[str, _text(128)]
-FeatureId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+# Strict: a number is a JSON number, never true or "1" (a client sending those has a bug).
+FeatureId = Annotated[StrictInt, Field(ge=1, le=2_147_483_647)]
 ProductId = FeatureId
 Fingerprint = Annotated[
     dict[Annotated[str, _text(64, 1)], Annotated[str, _text(500)]], Field(max_length=32)
@@ -94,7 +95,7 @@ class ReleaseIn(BaseModel):
 class TokensIn(BaseModel):
     key: KeyNumber
     feature_id: FeatureId
-    amount: int = Field(ge=1, le=1_000_000_000)
+    amount: StrictInt = Field(ge=1, le=1_000_000_000)
     comment: Comment = ""
     idempotency_key: IdempotencyKey = ""
     language: Language | None = None

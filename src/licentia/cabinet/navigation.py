@@ -110,6 +110,12 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "link": reverse_lazy("admin:core_auditevent_changelist"),
                     "permission": _can_view("core", "auditevent"),
                 },
+                {
+                    "title": _("Sign-in lockouts"),
+                    "icon": "lock_person",
+                    "link": reverse_lazy("admin:axes_accessattempt_changelist"),
+                    "permission": _can_view("axes", "accessattempt"),
+                },
             ],
         },
     ]

@@ -1,5 +1,6 @@
 from typing import Any
 
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -17,6 +18,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 
 from licentia.core.admin_filters import MomentRangeFilter
 from licentia.core.audit import Actor, audit_record, snapshot
+from licentia.core.lockout import login_unlock
 from licentia.core.models import AuditEvent, User, VendorSettings
 from licentia.core.selectors import vendor_settings_get
 from licentia.core.services import VENDOR_SETTINGS_EDITABLE, vendor_settings_update
@@ -212,3 +214,36 @@ class AuditEventAdmin(ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+@admin.register(AccessAttempt)
+class SignInLockoutAdmin(ModelAdmin):
+    """Failed sign-ins as django-axes counts them; Полный доступ lifts a lock (core.lockout)."""
+
+    list_display = ("username", "ip_address", "failures_since_start", "attempt_time")
+    search_fields = ("username", "ip_address")
+    ordering = ("-attempt_time",)
+    fields = list_display
+    readonly_fields = list_display
+    actions = ["unlock"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        # Unlocked by the action, which is audited; never deleted row by row.
+        return obj is None and super().has_delete_permission(request)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description=_("Unlock sign-in"), permissions=["delete"])
+    def unlock(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
+        actor = Actor.from_request(request)
+        lifted = sum(login_unlock(attempt=attempt, actor=actor) for attempt in queryset)
+        self.message_user(request, _("Sign-in unlocked (%(count)d).") % {"count": lifted})

@@ -13,6 +13,7 @@ from django.db import connection, models, transaction
 from django.http import HttpRequest
 
 from licentia.core.models import ActorKind, AuditEvent, User
+from licentia.core.network import client_ip
 
 # Never copied into the log: hashes and encrypted secrets are not for reading, and derived
 # columns only repeat the other fields.
@@ -46,12 +47,6 @@ class Actor:
         if not isinstance(user, User):
             raise ValueError("a staff actor needs a signed-in user")
         return cls.staff(user, ip=client_ip(request))
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR is what the WSGI server saw; behind a proxy, gunicorn's
-    # --forwarded-allow-ips decides whether X-Forwarded-For is trusted.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def snapshot(instance: models.Model) -> dict[str, Any]:

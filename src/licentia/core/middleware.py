@@ -3,14 +3,24 @@ import time
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
-from licentia.core.audit import client_ip
+from licentia.core.network import client_ip
+from licentia.core.outage import DATABASE_UNREACHABLE
 
 request_logger = logging.getLogger("licentia.request")
 
 ResponseGetter = Callable[[HttpRequest], HttpResponse]
+
+
+def _username(request: HttpRequest) -> str | None:
+    user = getattr(request, "user", None)
+    try:
+        return user.get_username() if user is not None and user.is_authenticated else None
+    except DATABASE_UNREACHABLE:
+        return None  # the session could not be read; the answer has said so already
 
 
 class RequestLogMiddleware:
@@ -23,7 +33,6 @@ class RequestLogMiddleware:
         request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
         started = time.perf_counter()
         response = self.get_response(request)
-        user = getattr(request, "user", None)
         request_logger.info(
             "%s %s %s",
             request.method,
@@ -35,7 +44,7 @@ class RequestLogMiddleware:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "user": user.get_username() if user is not None and user.is_authenticated else None,
+                "user": _username(request),
                 "ip": client_ip(request),
             },
         )
@@ -56,6 +65,39 @@ class UserLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+
+class BodyLimitMiddleware:
+    """A body larger than settings.MAX_BODY_BYTES is refused (413) by its declared length,
+    before a byte of it is read."""
+
+    def __init__(self, get_response: ResponseGetter) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > settings.MAX_BODY_BYTES:
+            return HttpResponse(
+                f"Request body too large: the limit is {settings.MAX_BODY_BYTES} bytes.\n",
+                status=413,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Sends settings.CONTENT_SECURITY_POLICY with every answer that has none of its own."""
+
+    def __init__(self, get_response: ResponseGetter) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
 
 
 class QueryNulMiddleware:

@@ -13,7 +13,10 @@ ROLE_NAMES = (FULL_ACCESS, READ_ONLY, SUPPORT, SALES)
 
 # The apps whose models the roles speak of; `*` below means "every model of these apps".
 ROLE_APP_LABELS = frozenset(
-    {"core", "auth", "clients", "catalog", "keys", "coupons", "licensing", "notifications", "api"}
+    {
+        *("core", "auth", "clients", "catalog", "keys", "coupons", "licensing", "notifications"),
+        *("api", "axes"),  # axes: sign-in lockouts, lifted by deleting them
+    }
 )
 ALL = frozenset({"view", "add", "change", "delete"})
 VIEW = frozenset({"view"})

@@ -2,8 +2,11 @@
 «Иванов» in the cabinet's lists and filters (icontains). Every SQLite connection gets a LIKE
 that folds the case of every letter, as PostgreSQL's UPPER() LIKE UPPER() does."""
 
+import contextlib
 import functools
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 from django.db.backends.signals import connection_created
@@ -39,3 +42,19 @@ def _install(sender: Any, connection: Any, **kwargs: Any) -> None:
 
 def install_unicode_like() -> None:
     connection_created.connect(_install, dispatch_uid="licentia.sqlite_unicode_like")
+
+
+def keep_private(database: dict[str, Any]) -> None:
+    """A SQLite database is its owner's alone: its directory, when Licentia makes it, is 0700,
+    and its files 0600. The file is created before SQLite opens it, since SQLite gives its
+    -wal and -shm files the database's own mode. A directory that exists is left as it is: it
+    may be the working directory's `var`, /var itself."""
+    name = str(database.get("NAME") or "")
+    if database["ENGINE"] != "django.db.backends.sqlite3" or name.startswith((":", "file:")):
+        return
+    path = Path(name)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            file.chmod(0o600)

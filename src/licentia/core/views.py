@@ -1,8 +1,15 @@
+import sys
+
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+
+from licentia.core.outage import DATABASE_UNREACHABLE, RETRY_AFTER_SECONDS
 
 # Once this process has seen every migration applied it stays so: code and migrations
 # change only with a new process.
@@ -38,3 +45,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
         },
         status=status,
     )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's 500 page, unless the error was the database being unreachable: then a short
+    page that says so, 503 with Retry-After. Django calls this while it handles the exception,
+    so the exception is at hand."""
+    if not isinstance(sys.exc_info()[1], DATABASE_UNREACHABLE):
+        return defaults.server_error(request)
+    # Rendered without the request: its context processors would ask the database for the user.
+    page = render_to_string(
+        "core/database_unreachable.html", {"LANGUAGE_CODE": translation.get_language()}
+    )
+    response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

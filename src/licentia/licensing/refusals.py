@@ -54,6 +54,16 @@ class Code(IntEnum):
     NOT_ENOUGH_TOKENS = 2063, 409, _("Not enough tokens."), False
     INVALID_REQUEST = 4220, 422, _("The request is invalid."), False
     RATE_LIMITED = 4290, 429, _("Too many requests: try again later."), False
+    NOT_FOUND = 4040, 404, _("No such call in the protocol."), False
+    METHOD_NOT_ALLOWED = 4050, 405, _("This call does not take this HTTP method."), False
+    BODY_TOO_LARGE = 4130, 413, _("The request body is too large."), False
+    SERVER_ERROR = 5000, 500, _("The server failed to answer: try again later."), False
+    DATABASE_UNAVAILABLE = (
+        5030,
+        503,
+        _("The server cannot reach its database now: try again later, work offline meanwhile."),
+        False,
+    )
 
 
 class Refusal(Exception):

@@ -1,0 +1,63 @@
+"""Every answer under /api/app/ is JSON: what Django or a lower layer answers as an HTML or
+text error (an unknown path, a wrong method, a body too large, a server error, the database
+unreachable) becomes the protocol's coded refusal of that status."""
+
+from collections.abc import Callable
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
+
+from licentia.licensing.refusals import Code, Refusal
+
+API_ROOT = "/api/app"
+
+CODE_OF_STATUS = {
+    404: Code.NOT_FOUND,
+    405: Code.METHOD_NOT_ALLOWED,
+    413: Code.BODY_TOO_LARGE,
+    503: Code.DATABASE_UNAVAILABLE,
+}
+# Headers of the original answer that the caller still needs.
+KEPT_HEADERS = ("Allow", "Retry-After", "X-Request-ID")
+
+
+def _refusal_of(response: HttpResponse) -> Refusal:
+    status = response.status_code
+    code = CODE_OF_STATUS.get(status, Code.SERVER_ERROR if status >= 500 else Code.INVALID_REQUEST)
+    retry_after = response.get("Retry-After", "")
+    if retry_after.isdigit():
+        return Refusal(code, retry_after=int(retry_after))
+    return Refusal(code)
+
+
+class JsonRefusalMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not (request.path == API_ROOT or request.path.startswith(API_ROOT + "/"))
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        refusal = _refusal_of(response)
+        with translation.override(translation.get_language_from_request(request)):
+            body = refusal.body()
+        # The refusal's own status, but for one the protocol has no code of (a 400 or 403
+        # of Django's) the original status is kept.
+        status = refusal.status if response.status_code in CODE_OF_STATUS else response.status_code
+        answer = JsonResponse(body, status=status)
+        for header in KEPT_HEADERS:
+            if header in response:
+                answer[header] = response[header]
+        return answer
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    """Any path under /api/app/ the protocol does not serve; without it the cabinet's URLs would
+    answer (a login redirect, or the CSRF page for a POST)."""
+    raise Http404
