@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from licentia.catalog.models import Feature, LicenseType, Product, ProductFeature
@@ -8,7 +9,7 @@ from licentia.clients.models import Client
 from licentia.core.audit import Actor
 from licentia.core.models import AuditEvent
 from licentia.keys.models import KeyLine, LicenseKey, LineState
-from licentia.keys.services import key_line_add, license_key_generate
+from licentia.keys.services import key_line_add, key_update, license_key_generate
 from tests.factories import make_client
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +215,35 @@ def test_the_key_card_takes_as_many_queries_for_thirty_lines_as_for_three(
         page = manager_client.get(url).content.decode()
 
     assert page.count('data-testid="key-line"') == 30
+
+
+def test_the_key_card_saves_everything_or_nothing(key, monkeypatch) -> None:
+    holder = key.client
+    other = make_client(company="Другой")
+
+    def refuse(**kwargs: object) -> None:
+        raise ValidationError("refused")
+
+    monkeypatch.setattr("licentia.keys.services.key_set_blocked", refuse)
+    with pytest.raises(ValidationError):
+        key_update(
+            key=key, actor=ACTOR, blocked=True, client=other, client_changes={"contact": "Анна"}
+        )
+    key.refresh_from_db()
+    holder.refresh_from_db()
+    assert (key.client_id, key.blocked, holder.contact) == (holder.pk, False, "Иван Петров")
+
+    monkeypatch.undo()
+    key_update(key=key, actor=ACTOR, blocked=True, client=other, client_changes={"contact": "Анна"})
+
+    key.refresh_from_db()
+    holder.refresh_from_db()
+    assert (key.client_id, key.blocked, holder.contact) == (other.pk, True, "Анна")
+    saved = AuditEvent.objects.filter(
+        action__in=["client.update", "license_key.rebind", "license_key.block"]
+    )
+    assert list(saved.order_by("id").values_list("action", flat=True)) == [
+        "client.update",
+        "license_key.rebind",
+        "license_key.block",
+    ]

@@ -60,16 +60,12 @@ class ClientAdmin(ModelAdmin):
     show_full_result_count = False
     actions = ["merge_selected"]
     actions_list = ["list_duplicates"]
-    actions_row = ["row_keys", "row_sessions", "row_delete"]
-    # The keys app adds its "generate a key" button in front (see keys.admin.ClientCardAdmin).
-    actions_detail = ["detail_keys", "detail_sessions", "detail_problems"]
-    readonly_fields = (
-        "license_keys_display",
-        "extra_display",
-        "source",
-        "created_at",
-        "updated_at",
-    )
+    # The keys app shows the client's keys on the card and in the list, and generates keys
+    # (keys.admin.ClientCardAdmin extends these).
+    actions_row = ["row_sessions", "row_delete"]
+    actions_detail = ["detail_sessions", "detail_problems"]
+    readonly_fields: tuple[str, ...] = ("extra_display", "source", "created_at", "updated_at")
+    record_fields: tuple[str, ...] = ("source", "created_at", "updated_at")
 
     def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> Any:
         read_only = obj is not None and not self.has_change_permission(request, obj)
@@ -108,7 +104,7 @@ class ClientAdmin(ModelAdmin):
             fieldsets.append(
                 (
                     _("Record"),
-                    {"fields": ("license_keys_display", "source", "created_at", "updated_at")},
+                    {"fields": self.record_fields},
                 )
             )
         return fieldsets
@@ -137,18 +133,6 @@ class ClientAdmin(ModelAdmin):
         column.short_description = extra_field_label(definition)  # type: ignore[attr-defined]
         column.__name__ = f"extra_{definition.code}"
         return column
-
-    @admin.display(description=_("License keys"))
-    def license_keys_display(self, obj: Client) -> str:
-        links = [
-            format_html(
-                '<a class="text-primary-600" href="{}">{}</a>',
-                reverse("admin:keys_licensekey_change", args=[key.pk]),
-                key.number,
-            )
-            for key in obj.license_keys.all()
-        ]
-        return format_html_join(mark_safe("<br>"), "{}", ((link,) for link in links)) or "—"
 
     @admin.display(description=_("Additional fields"))
     def extra_display(self, obj: Client) -> str:
@@ -217,22 +201,17 @@ class ClientAdmin(ModelAdmin):
     ) -> None:
         """The client has no inline relations; everything was saved by the service."""
 
+    def deleted_with(self, client: Client) -> list[str]:
+        """What goes with the client, as the delete page lists it."""
+        return []
+
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
         client = objs[0]
-        keys = [
-            format_html("{}: {}", _("license key"), key.number) for key in client.license_keys.all()
-        ]
         card = format_html("{}: {}", _("client"), client.company)
-        return [card, keys], {}, set(), client_delete_blockers(client)
+        return [card, self.deleted_with(client)], {}, set(), client_delete_blockers(client)
 
     def delete_model(self, request: HttpRequest, obj: Client) -> None:
         client_delete(client=obj, actor=Actor.from_request(request))
-
-    @action(description=_("License keys"), icon="key", permissions=["view"])
-    def row_keys(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        return HttpResponseRedirect(
-            reverse("admin:keys_licensekey_changelist") + f"?client__id__exact={object_id}"
-        )
 
     @action(description=_("Sessions"), icon="monitor_heart", permissions=["view"])
     def row_sessions(self, request: HttpRequest, object_id: int) -> HttpResponse:
@@ -253,10 +232,6 @@ class ClientAdmin(ModelAdmin):
     @action(description=_("Delete"), icon="delete", permissions=["delete"])
     def row_delete(self, request: HttpRequest, object_id: int) -> HttpResponse:
         return HttpResponseRedirect(reverse("admin:clients_client_delete", args=[object_id]))
-
-    @action(description=_("License keys"), icon="key", permissions=["view"])
-    def detail_keys(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        return self.row_keys(request, object_id)
 
 
 @admin.register(Distributor)

@@ -10,6 +10,8 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
@@ -56,9 +58,39 @@ admin.site.unregister(Client)
 
 @admin.register(Client)
 class ClientCardAdmin(ClientAdmin):
-    """The client card with the keys app's button to generate a key for the client."""
+    """The client card and list with the client's keys, and the button that generates one."""
 
-    actions_detail = ["detail_generate_key", *ClientAdmin.actions_detail]
+    actions_row = ["row_keys", *ClientAdmin.actions_row]
+    actions_detail = ["detail_generate_key", "detail_keys", *ClientAdmin.actions_detail]
+    readonly_fields = ("license_keys_display", *ClientAdmin.readonly_fields)
+    record_fields = ("license_keys_display", *ClientAdmin.record_fields)
+
+    @admin.display(description=_("License keys"))
+    def license_keys_display(self, obj: Client) -> str:
+        links = [
+            format_html(
+                '<a class="text-primary-600" href="{}">{}</a>',
+                reverse("admin:keys_licensekey_change", args=[key.pk]),
+                key.number,
+            )
+            for key in obj.license_keys.all()
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ((link,) for link in links)) or "—"
+
+    def deleted_with(self, client: Client) -> list[str]:
+        return [
+            format_html("{}: {}", _("license key"), key.number) for key in client.license_keys.all()
+        ]
+
+    @action(description=_("License keys"), icon="key", permissions=["view"])
+    def row_keys(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return HttpResponseRedirect(
+            reverse("admin:keys_licensekey_changelist") + f"?client__id__exact={object_id}"
+        )
+
+    @action(description=_("License keys"), icon="key", permissions=["view"])
+    def detail_keys(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return self.row_keys(request, object_id)
 
     @action(
         description=_("Generate a new license key"),
