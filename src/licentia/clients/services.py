@@ -21,7 +21,7 @@ from licentia.clients.signals import (
     client_deletion_blockers,
     client_search_values,
 )
-from licentia.core.audit import Actor, audit_record, audited_delete, snapshot
+from licentia.core.audit import Actor, audit_record, audited_change, audited_delete, snapshot
 from licentia.core.models import User
 from licentia.core.normalize import (
     company_key,
@@ -213,20 +213,11 @@ def client_update(
     if unknown:
         raise TypeError(f"unknown client fields: {', '.join(sorted(unknown))}")
     cleaned = client_clean(changes, accept_invalid_inn=accept_invalid_inn)
-    with transaction.atomic():
-        current = Client.objects.select_for_update().get(pk=client.pk)
-        before = snapshot(current)
+    with audited_change(Client, client.pk, actor=actor, action="client.update") as current:
         for name, value in cleaned.items():
             setattr(current, name, value)
         current.save()
         client_reindex(client=current)
-        audit_record(
-            actor=actor,
-            action="client.update",
-            instance=current,
-            before=before,
-            after=snapshot(current),
-        )
     return current
 
 

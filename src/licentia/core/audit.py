@@ -91,17 +91,26 @@ M = TypeVar("M", bound=models.Model)
 
 
 @contextmanager
-def audited_change(model: type[M], pk: Any, *, actor: Actor, action: str) -> Iterator[M]:
+def audited_change(
+    model: type[M],
+    pk: Any,
+    *,
+    actor: Actor,
+    action: str,
+    recorded_on: Callable[[M], models.Model] | None = None,
+) -> Iterator[M]:
     """The row, locked in the transaction this opens for the change made to it inside; on
-    leaving, the change is recorded with the row before and after. A row left as it was
-    records nothing."""
+    leaving, the change is recorded with the row before and after, on the row itself or on
+    the object `recorded_on` names (a key line's change shows in its key's history). A row
+    left as it was records nothing."""
     with transaction.atomic():
         current = model._default_manager.select_for_update().get(pk=pk)
         before = snapshot(current)
         yield current
         after = snapshot(current)
         if after != before:
-            audit_record(actor=actor, action=action, instance=current, before=before, after=after)
+            instance = recorded_on(current) if recorded_on else current
+            audit_record(actor=actor, action=action, instance=instance, before=before, after=after)
 
 
 def audited_delete(

@@ -12,7 +12,7 @@ from licentia.catalog.models import Product
 from licentia.clients.models import Client
 from licentia.clients.services import client_reindex, client_update
 from licentia.core import keycodes
-from licentia.core.audit import Actor, audit_record, audited_delete, snapshot
+from licentia.core.audit import Actor, audit_record, audited_change, audited_delete, snapshot
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 from licentia.keys.signals import key_blocked, key_created
@@ -77,63 +77,37 @@ def key_line_add(
 def key_line_end(
     *, line: KeyLine, actor: Actor, state: str = LineState.ENDED_BY_MANAGER
 ) -> KeyLine:
-    with transaction.atomic():
-        current = KeyLine.objects.select_for_update().get(pk=line.pk)
+    with audited_change(
+        KeyLine, line.pk, actor=actor, action="key_line.end", recorded_on=lambda line: line.key
+    ) as current:
         if current.state != LineState.ACTIVE:
             raise ValidationError(_("This line has ended already."), code="line_ended")
-        before = snapshot(current)
         current.state = state
         current.ended_at = timezone.now()
         current.save(update_fields=["state", "ended_at"])
-        audit_record(
-            actor=actor,
-            action="key_line.end",
-            instance=current.key,
-            before=before,
-            after=snapshot(current),
-        )
     return current
 
 
 def key_set_blocked(*, key: LicenseKey, blocked: bool, actor: Actor) -> LicenseKey:
-    with transaction.atomic():
-        current = LicenseKey.objects.select_for_update().get(pk=key.pk)
-        if current.blocked == blocked:
-            return current
-        before = snapshot(current)
-        current.blocked = blocked
-        current.save(update_fields=["blocked", "updated_at"])
-        if blocked:
-            key_blocked.send(sender=LicenseKey, key=current, moment=timezone.now())
-        audit_record(
-            actor=actor,
-            action="license_key.block" if blocked else "license_key.unblock",
-            instance=current,
-            before=before,
-            after=snapshot(current),
-        )
+    action = "license_key.block" if blocked else "license_key.unblock"
+    with audited_change(LicenseKey, key.pk, actor=actor, action=action) as current:
+        if current.blocked != blocked:
+            current.blocked = blocked
+            current.save(update_fields=["blocked", "updated_at"])
+            if blocked:
+                key_blocked.send(sender=LicenseKey, key=current, moment=timezone.now())
     return current
 
 
 def key_rebind(*, key: LicenseKey, client: Client, actor: Actor) -> LicenseKey:
     """Moves the key to another client."""
-    with transaction.atomic():
-        current = LicenseKey.objects.select_for_update().get(pk=key.pk)
+    with audited_change(LicenseKey, key.pk, actor=actor, action="license_key.rebind") as current:
         previous = current.client
-        if previous.pk == client.pk:
-            return current
-        before = snapshot(current)
-        current.client = client
-        current.save(update_fields=["client", "updated_at"])
-        client_reindex(client=previous)
-        client_reindex(client=client)
-        audit_record(
-            actor=actor,
-            action="license_key.rebind",
-            instance=current,
-            before=before,
-            after=snapshot(current),
-        )
+        if previous.pk != client.pk:
+            current.client = client
+            current.save(update_fields=["client", "updated_at"])
+            client_reindex(client=previous)
+            client_reindex(client=client)
     return current
 
 
