@@ -82,9 +82,16 @@ class ClientAdmin(ModelAdmin):
     actions = ["merge_selected"]
     actions_list = ["list_duplicates"]
     actions_row = ["row_keys", "row_sessions", "row_delete"]
-    actions_detail = ["detail_generate_key", "detail_keys", "detail_sessions", "detail_problems"]
+    actions_detail = [
+        "detail_generate_key",
+        "detail_keys",
+        "detail_sessions",
+        "detail_problems",
+        "detail_mail",
+    ]
     readonly_fields = (
         "license_keys_display",
+        "refused_mail_display",
         "extra_display",
         "source",
         "created_at",
@@ -128,7 +135,15 @@ class ClientAdmin(ModelAdmin):
             fieldsets.append(
                 (
                     _("Record"),
-                    {"fields": ("license_keys_display", "source", "created_at", "updated_at")},
+                    {
+                        "fields": (
+                            "license_keys_display",
+                            "refused_mail_display",
+                            "source",
+                            "created_at",
+                            "updated_at",
+                        )
+                    },
                 )
             )
         return fieldsets
@@ -169,6 +184,25 @@ class ClientAdmin(ModelAdmin):
             for key in obj.license_keys.all()
         ]
         return format_html_join(mark_safe("<br>"), "{}", ((link,) for link in links)) or "—"
+
+    @admin.display(description=_("refused e-mail addresses"))
+    def refused_mail_display(self, obj: Client) -> str:
+        # The outbox (licentia.notifications) marks a mail whose address the server refused;
+        # an address of the card whose latest mail was refused is shown here until it works.
+        refused = []
+        for address in dict.fromkeys(a for a in (obj.email, obj.alert_email) if a):
+            latest = (
+                obj.notifications.filter(recipient=address, status__in=["sent", "failed"])
+                .order_by("-id")
+                .first()
+            )
+            if latest is not None and latest.address_refused:
+                refused.append((address, latest.last_error))
+        if not refused:
+            return "—"
+        return format_html_join(
+            "", "<p class='text-red-600'>{}: {}</p>", ((a, e[:200]) for a, e in refused)
+        )
 
     @admin.display(description=_("Additional fields"))
     def extra_display(self, obj: Client) -> str:
@@ -320,6 +354,13 @@ class ClientAdmin(ModelAdmin):
     def detail_problems(self, request: HttpRequest, object_id: int) -> HttpResponse:
         return HttpResponseRedirect(
             reverse("admin:licensing_problem_changelist") + f"?key__client__id__exact={object_id}"
+        )
+
+    @action(description=_("Mail"), icon="mail", permissions=["view"])
+    def detail_mail(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return HttpResponseRedirect(
+            reverse("admin:notifications_notification_changelist")
+            + f"?client__id__exact={object_id}"
         )
 
     @action(description=_("Delete"), icon="delete", permissions=["delete"])
