@@ -223,3 +223,24 @@ def test_a_read_only_user_cannot_change_a_template(client, read_only_user) -> No
     client.post(change_url(row), {"subject": "x", "html": "<div>x</div>", "enabled": "on"})
     row.refresh_from_db()
     assert row.subject != "x"
+
+
+def test_a_template_reaching_past_plain_values_cannot_be_saved(manager_client) -> None:
+    row = template()
+    response = manager_client.post(
+        change_url(row),
+        {"subject": "x", "html": "<div>{{ company.__class__.__mro__ }}</div>", "enabled": "on"},
+    )
+    assert response.status_code == 200
+    assert "строка 1" in response.content.decode()
+    row.refresh_from_db()
+    assert "__class__" not in row.html
+
+
+def test_the_outbox_filtered_by_a_malformed_client_id_is_not_an_error(manager_client) -> None:
+    response = manager_client.get(
+        reverse("admin:notifications_notification_changelist") + "?client__id__exact=abc",
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "?e=1" in response.redirect_chain[-1][0]

@@ -115,3 +115,10 @@ def test_the_connection_check_tells_a_working_server_from_a_dead_one(smtp) -> No
     assert smtp_check() is None
     mail_settings_update(actor=ACTOR, port=1)
     assert "ConnectionRefusedError" in (smtp_check() or "")
+
+
+def test_a_password_that_cannot_be_decrypted_claims_nothing_and_loses_nothing(smtp, queued) -> None:
+    MailSettings.objects.update(password_encrypted="v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+    assert outbox_send_due() == {"sent": 0, "failed": 0, "retry": 0}
+    assert Notification.objects.get().status == MailStatus.PENDING
+    assert "cannot be decrypted" in (smtp_check() or "")

@@ -22,7 +22,7 @@ from licentia.notifications.forms import (
     environment_mail_summary,
 )
 from licentia.notifications.models import MailSettings, MailStatus, MailTemplate, Notification
-from licentia.notifications.rendering import render_mail
+from licentia.notifications.rendering import TemplateRenderError, render_mail
 from licentia.notifications.services import (
     MAIL_SETTINGS_EDITABLE,
     mail_settings_get,
@@ -37,10 +37,10 @@ from licentia.notifications.services import (
 
 def _variables_html(kind: str) -> str:
     return format_html(
-        "<dl class='grid grid-cols-[auto_1fr] gap-x-4 gap-y-1'>{}</dl>",
+        "<ul class='flex flex-col gap-1'>{}</ul>",
         format_html_join(
             "",
-            "<dt><code>{{{{ {} }}}}</code></dt><dd>{}</dd>",
+            "<li><code class='font-semibold'>{{{{ {} }}}}</code> — {}</li>",
             ((name, description) for name, description in variables_of(kind).items()),
         ),
     )
@@ -105,9 +105,15 @@ class MailTemplateAdmin(_CardPages, ModelAdmin):
     @action(description=_("Preview"), icon="preview", permissions=["view"])
     def detail_preview(self, request: HttpRequest, object_id: int) -> HttpResponse:
         template = get_object_or_404(MailTemplate, pk=object_id)
-        rendered = render_mail(
-            subject=template.subject, html=template.html, context=sample_context(template.kind)
-        )
+        try:
+            rendered = render_mail(
+                subject=template.subject, html=template.html, context=sample_context(template.kind)
+            )
+        except TemplateRenderError as error:
+            messages.error(request, str(error))
+            return HttpResponseRedirect(
+                reverse("admin:notifications_mailtemplate_change", args=[template.pk])
+            )
         return self._page(
             request,
             "notifications/preview.html",

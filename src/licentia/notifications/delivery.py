@@ -58,7 +58,10 @@ def mail_sender(current: MailSettings | None = None) -> str:
 
 def smtp_check(current: MailSettings | None = None) -> str | None:
     """None when the server answers (and accepts the login); else what went wrong."""
-    backend = mail_backend(current)
+    try:
+        backend = mail_backend(current)
+    except Exception as error:
+        return _describe(error)
     try:
         backend.open()
     except Exception as error:
@@ -177,11 +180,16 @@ def outbox_send_due(*, max_batches: int = 50) -> dict[str, int]:
     counts = {"sent": 0, "failed": 0, "retry": 0}
     outbox_recover(now=timezone.now())
     current = mail_settings_get()
+    try:
+        backend, sender = mail_backend(current), mail_sender(current)
+    except Exception:
+        # E.g. a password stored under another SECRET_KEY: nothing is claimed, nothing is lost.
+        logger.exception("mail cannot be sent with the current mail settings")
+        return counts
     for _batch in range(max_batches):
         rows = outbox_claim(now=timezone.now())
         if not rows:
             break
-        backend, sender = mail_backend(current), mail_sender(current)
         for row in rows:
             status = notification_deliver(row, backend=backend, sender=sender)
             counts[{"sent": "sent", "failed": "failed"}.get(status, "retry")] += 1
@@ -190,6 +198,11 @@ def outbox_send_due(*, max_batches: int = 50) -> dict[str, int]:
 
 def notification_send_now(row: Notification) -> str:
     """Sends one row at once (the cabinet's test mail), claiming it like the worker does."""
+    try:
+        backend, sender = mail_backend(), mail_sender()
+    except Exception as error:
+        Notification.objects.filter(pk=row.pk).update(last_error=_describe(error))
+        return row.status
     with transaction.atomic():
         claimed = (
             Notification.objects.select_for_update()
@@ -200,4 +213,4 @@ def notification_send_now(row: Notification) -> str:
             return row.status
         claimed.status, claimed.attempts = MailStatus.SENDING, claimed.attempts + 1
         claimed.save(update_fields=["status", "attempts"])
-    return notification_deliver(claimed, backend=mail_backend(), sender=mail_sender())
+    return notification_deliver(claimed, backend=backend, sender=sender)

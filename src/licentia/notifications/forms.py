@@ -41,14 +41,14 @@ class MailTemplateForm(forms.ModelForm):
 
 class MailSettingsForm(forms.ModelForm):
     password = forms.CharField(
-        label=_("password"),
+        label=_("Password"),
         required=False,
         strip=False,
         widget=UnfoldAdminPasswordWidget(render_value=False),
         help_text=_("Stored encrypted. Leave empty to keep the current one."),
     )
     clear_password = forms.BooleanField(
-        label=_("remove the stored password"), required=False, widget=UnfoldBooleanSwitchWidget()
+        label=_("Remove the stored password"), required=False, widget=UnfoldBooleanSwitchWidget()
     )
 
     class Meta:

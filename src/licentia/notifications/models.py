@@ -71,7 +71,7 @@ class MailSettings(models.Model):
         _("sender"),
         max_length=200,
         blank=True,
-        help_text=_("E.g. Licentia <licensing@vendor.ru>. Empty: DEFAULT_FROM_EMAIL."),
+        help_text=_("E.g. licensing@vendor.ru. Empty: DEFAULT_FROM_EMAIL."),
     )
     remind_trials = models.BooleanField(
         _("expiry reminders for trials"),
