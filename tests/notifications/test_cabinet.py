@@ -244,3 +244,26 @@ def test_the_outbox_filtered_by_a_malformed_client_id_is_not_an_error(manager_cl
     )
     assert response.status_code == 200
     assert "?e=1" in response.redirect_chain[-1][0]
+
+
+def test_a_mail_opens_with_its_html_in_a_sandboxed_frame(failed_mail, manager_client) -> None:
+    page = manager_client.get(
+        reverse("admin:notifications_notification_change", args=[failed_mail.pk])
+    ).content.decode()
+    assert "<iframe sandbox" in page
+    assert "Купон DEMOUPD-1 активирован" in page
+    assert "550 No such user" in page
+
+
+def test_a_read_only_user_sees_the_outbox_but_cannot_send_again(
+    failed_mail, client, read_only_user
+) -> None:
+    client.force_login(read_only_user)
+    listing = client.get(reverse("admin:notifications_notification_changelist"))
+    assert "buh@romashka.ru" in listing.content.decode()
+    response = client.post(
+        reverse("admin:notifications_notification_detail_resend", args=[failed_mail.pk])
+    )
+    assert response.status_code == 403
+    failed_mail.refresh_from_db()
+    assert failed_mail.status == MailStatus.FAILED

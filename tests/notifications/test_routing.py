@@ -10,8 +10,8 @@ from licentia.keys.models import KeyLine
 from licentia.keys.services import key_line_add, license_key_generate
 from licentia.licensing.services import Unit, trial_register
 from licentia.notifications.models import MailKind, MailTemplate, Notification
-from licentia.notifications.services import notify_coupon_activated
-from tests.factories import DistributorFactory, StaffUserFactory, make_client
+from licentia.notifications.services import notify_coupon_activated, notify_new_trial
+from tests.factories import DistributorFactory, StaffUserFactory, make_client, make_product
 from tests.notifications.conftest import ACTOR, html_part, send_all, subject, text_part
 
 pytestmark = pytest.mark.django_db
@@ -67,8 +67,6 @@ def test_a_distributor_with_an_email_gets_the_mail_instead_and_the_manager_a_cop
     key = license_key_generate(client=client, actor=ACTOR)
     line = key_line_add(key=key, product=trial_product, actor=ACTOR, is_trial=True)
     with transaction.atomic():
-        from licentia.notifications.services import notify_new_trial
-
         notify_new_trial(line=line, key=key)
     send_all()
 
@@ -87,8 +85,6 @@ def test_a_distributor_without_an_email_leaves_the_mail_with_the_client(smtp, tr
     key = license_key_generate(client=client, actor=ACTOR)
     line = key_line_add(key=key, product=trial_product, actor=ACTOR, is_trial=True)
     with transaction.atomic():
-        from licentia.notifications.services import notify_new_trial
-
         notify_new_trial(line=line, key=key)
     send_all()
 
@@ -113,8 +109,6 @@ def test_an_empty_address_gets_nothing_but_the_manager_still_gets_his_copy(
 
 
 def test_a_coupon_activation_lists_each_products_activation_text(smtp, trial_product) -> None:
-    from tests.factories import make_product
-
     second = make_product(200, activation_text_ru="Перезапустите программу.")
     key = license_key_generate(client=make_client(email="buh@romashka.ru"), actor=ACTOR)
     lines = [

@@ -34,6 +34,7 @@ from licentia.notifications.models import (
     MailMark,
     MailRole,
     MailSettings,
+    MailStatus,
     MailTemplate,
     Notification,
     ProblemAlert,
@@ -517,26 +518,33 @@ def reminders_write(*, at: datetime | None = None) -> dict[str, int]:
     )
     if not mail_settings_get().remind_trials:
         lines = lines.filter(is_trial=False)
-    counts = {"expiring": 0, "expired": 0}
-    for line in lines:
+    due: list[tuple[str, str, KeyLine, int]] = []
+    for line in lines.iterator(chunk_size=1000):
         assert line.expires_at is not None
-        if _renewed(line):
-            continue
         expiry_day = timezone.localdate(line.expires_at)
         days_left = (expiry_day - today).days
         if line.expires_at <= moment:
-            kind, mark, counter = MailKind.EXPIRED, f"expired:{line.pk}:{expiry_day}", "expired"
+            due.append((MailKind.EXPIRED, f"expired:{line.pk}:{expiry_day}", line, days_left))
         elif days_left <= vendor.second_reminder_days:
-            kind, mark, counter = MailKind.EXPIRING, f"expiring2:{line.pk}:{expiry_day}", "expiring"
+            due.append((MailKind.EXPIRING, f"expiring2:{line.pk}:{expiry_day}", line, days_left))
         elif days_left <= vendor.first_reminder_days and line.starts_at < line.expires_at - (
             timedelta(days=vendor.first_reminder_days)
         ):
             # A line shorter than the first offset (a short trial) gets the second one only.
-            kind, mark, counter = MailKind.EXPIRING, f"expiring1:{line.pk}:{expiry_day}", "expiring"
-        else:
-            continue
-        counts[counter] += _write_once(mark, _line_mail(kind, line, days_left))
-    return counts
+            due.append((MailKind.EXPIRING, f"expiring1:{line.pk}:{expiry_day}", line, days_left))
+    counts: dict[str, int] = {MailKind.EXPIRING: 0, MailKind.EXPIRED: 0}
+    for start in range(0, len(due), 500):
+        chunk = due[start : start + 500]
+        # Read at once which were written by an earlier run: the hourly re-run stays cheap.
+        done = set(
+            MailMark.objects.filter(mark__in=[mark for _k, mark, _l, _d in chunk]).values_list(
+                "mark", flat=True
+            )
+        )
+        for kind, mark, line, days_left in chunk:
+            if mark not in done and not _renewed(line):
+                counts[kind] += _write_once(mark, _line_mail(kind, line, days_left))
+    return {"expiring": counts[MailKind.EXPIRING], "expired": counts[MailKind.EXPIRED]}
 
 
 def _day_range(day: date) -> tuple[datetime, datetime]:
@@ -639,11 +647,11 @@ def notification_resend(*, actor: Actor, notification: Notification) -> Notifica
     """Queues a failed (or sent) mail again, as a fresh row's day of retries."""
     with transaction.atomic():
         current = Notification.objects.select_for_update().get(pk=notification.pk)
-        if current.status in {"pending", "sending"}:
+        if current.status in {MailStatus.PENDING, MailStatus.SENDING}:
             raise ValidationError(_("This mail is being sent already."), code="mail_queued")
         before = {"status": current.status, "last_error": current.last_error}
         now = timezone.now()
-        current.status = "pending"
+        current.status = MailStatus.PENDING
         current.queued_at = current.next_attempt_at = now
         current.address_refused = False
         current.save(update_fields=["status", "queued_at", "next_attempt_at", "address_refused"])
