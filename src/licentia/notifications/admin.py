@@ -274,6 +274,7 @@ class NotificationAdmin(_CardPages, ModelAdmin):
         "status_display",
         "recipient",
         "role",
+        "client",
         "kind",
         "language",
         "subject",
