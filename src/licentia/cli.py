@@ -85,6 +85,10 @@ def command_serve(options: argparse.Namespace) -> None:
             f"Login: {login.username}\nPassword: {login.password}\n"
             "(the demo users sales, support and viewer share this password)\n"
         )
+        from django.conf import settings
+
+        if settings.EMAIL_BACKEND.endswith(".console.EmailBackend"):
+            print("The demo's mail is printed below, not sent: set EMAIL_URL to send it.\n")
     else:
         print(f"\nLicentia is starting at {url}\n")
     sys.stdout.flush()

@@ -93,6 +93,24 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "permission": _can_view("clients", "clientfielddefinition"),
                 },
                 {
+                    "title": _("Mail"),
+                    "icon": "mail",
+                    "link": reverse_lazy("admin:notifications_mailsettings_changelist"),
+                    "permission": _can_view("notifications", "mailsettings"),
+                },
+                {
+                    "title": _("E-mail templates"),
+                    "icon": "drafts",
+                    "link": reverse_lazy("admin:notifications_mailtemplate_changelist"),
+                    "permission": _can_view("notifications", "mailtemplate"),
+                },
+                {
+                    "title": _("Outgoing mail"),
+                    "icon": "outbox",
+                    "link": reverse_lazy("admin:notifications_notification_changelist"),
+                    "permission": _can_view("notifications", "notification"),
+                },
+                {
                     "title": _("Users"),
                     "icon": "manage_accounts",
                     "link": reverse_lazy("admin:core_user_changelist"),

@@ -30,6 +30,9 @@ ROLE_RULES: dict[str, dict[str, frozenset[str]]] = {
         "keys.*": VIEW,
         "catalog.*": VIEW,
         "licensing.*": ALL,
+        # Support answers "the mail did not come": reads the outbox and sends a mail again.
+        "notifications.*": VIEW,
+        "notifications.notification": frozenset({"view", "change"}),
     },
     SALES: {
         "clients.*": ALL,
@@ -39,6 +42,10 @@ ROLE_RULES: dict[str, dict[str, frozenset[str]]] = {
         "coupons.*": ALL,
         "catalog.*": VIEW,
         "licensing.*": VIEW,
+        # Sales see what their clients were sent and may send it again; SMTP and templates
+        # stay with full access.
+        "notifications.*": VIEW,
+        "notifications.notification": frozenset({"view", "change"}),
     },
 }
 

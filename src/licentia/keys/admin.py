@@ -134,7 +134,7 @@ class LicenseKeyAdmin(ModelAdmin):
     search_help_text = _("Key in any formatting, company or e-mail")
     autocomplete_fields = ("client",)
     actions = None
-    actions_detail = ["detail_add_line", "detail_sessions", "detail_problems"]
+    actions_detail = ["detail_add_line", "detail_sessions", "detail_problems", "detail_mail"]
     readonly_fields = ("number", "lines_display", "created_at")
     fieldsets = (
         (
@@ -271,6 +271,12 @@ class LicenseKeyAdmin(ModelAdmin):
     def detail_problems(self, request: HttpRequest, object_id: int) -> HttpResponse:
         return HttpResponseRedirect(
             reverse("admin:licensing_problem_changelist") + f"?key__id__exact={object_id}"
+        )
+
+    @action(description=_("Mail"), icon="mail", permissions=["view"])
+    def detail_mail(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return HttpResponseRedirect(
+            reverse("admin:notifications_notification_changelist") + f"?key__id__exact={object_id}"
         )
 
     @action(description=_("Add a product"), icon="add_circle", permissions=["change"])

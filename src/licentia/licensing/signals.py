@@ -2,7 +2,7 @@
 
 from django.dispatch import Signal
 
-# A trial line was added; sent once the trial is committed: kwargs line, key.
+# A trial line was added, in the trial's transaction: kwargs line, key.
 trial_registered = Signal()
 # A capture was refused and recorded as a Problem, in the transaction that recorded it:
 # kwargs key (None when unknown), key_number, feature_id, code, unit, moment.

@@ -104,7 +104,7 @@ def trial_register(
             },
         )
         if line is not None:
-            transaction.on_commit(lambda: trial_registered.send(sender=KeyLine, line=line, key=key))
+            trial_registered.send(sender=KeyLine, line=line, key=key)
     return TrialOutcome(key=key, line=line)
 
 
