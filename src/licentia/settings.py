@@ -78,9 +78,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "licentia.core.middleware.RequestLogMiddleware",
+    "licentia.core.middleware.ContentSecurityPolicyMiddleware",
+    # Outside the rest: whatever they answer under /api/app/ becomes coded JSON.
     "licentia.api.http.JsonRefusalMiddleware",
     "licentia.core.middleware.BodyLimitMiddleware",
-    "licentia.core.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
