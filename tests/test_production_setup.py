@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from licentia.core.audit import Actor
 from licentia.core.services import vendor_settings_update
 from licentia.keys.services import license_key_generate
 from tests.factories import make_client
-from tests.licensing.conftest import ACTOR
 from tests.test_cli import clean_env, run
+
+ACTOR = Actor.system("tests")
 
 
 def mode(path: Path) -> int:

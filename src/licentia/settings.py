@@ -80,9 +80,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "licentia.core.middleware.RequestLogMiddleware",
+    "licentia.core.middleware.ContentSecurityPolicyMiddleware",
+    # Outside the rest: whatever they answer under /api/app/ becomes coded JSON.
     "licentia.api.http.JsonRefusalMiddleware",
     "licentia.core.middleware.BodyLimitMiddleware",
-    "licentia.core.middleware.ContentSecurityPolicyMiddleware",
     "licentia.core.middleware.QueryNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

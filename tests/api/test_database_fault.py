@@ -24,9 +24,9 @@ from django.conf import settings
 from django.db import connection
 
 from licentia.catalog.models import LicenseType
+from licentia.core.audit import Actor
 from licentia.keys.services import key_line_add, license_key_generate
 from tests.factories import make_client, make_product
-from tests.licensing.conftest import ACTOR
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -43,6 +43,8 @@ UNITS = 6  # more than the seats, so the seat count is contended while the datab
 TOKENS = 100_000
 OUTAGE_SECONDS = 3.0
 RECOVERY_LIMIT_SECONDS = 2.0
+
+ACTOR = Actor.system("tests")
 
 
 class TcpProxy:

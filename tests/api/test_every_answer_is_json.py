@@ -7,11 +7,13 @@ import pytest
 from django.test import Client
 
 from licentia.catalog.models import LicenseType
+from licentia.core.audit import Actor
 from licentia.keys.services import key_line_add, license_key_generate
 from tests.factories import make_client, make_product
-from tests.licensing.conftest import ACTOR
 
 pytestmark = pytest.mark.django_db
+
+ACTOR = Actor.system("tests")
 
 
 def post(client: Client, path: str, body: object, **extra: str):

@@ -10,7 +10,9 @@ from tests.core.test_settings import run_python
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("path", ["/login/", "/api/app/v1/docs", "/api/app/v1/public-key"])
+@pytest.mark.parametrize(
+    "path", ["/login/", "/api/app/v1/docs", "/api/app/v1/public-key", "/api/app/v1/nothing"]
+)
 def test_every_page_has_a_policy_that_allows_no_inline_script(client, path: str) -> None:
     policy = client.get(path)["Content-Security-Policy"]
 

@@ -43,8 +43,9 @@ def lockout_response(
         **admin.site.each_context(request),
         "title": _("Log in"),
         "app_path": request.get_full_path(),
-        "form": AuthenticationForm(
-            request, initial={"username": lockout_username(request, credentials)}
+        # The theme's own form, so that the page looks as the sign-in page does.
+        "form": (admin.site.login_form or AuthenticationForm)(
+            request, initial={"username": (credentials or {}).get("username", "")}
         ),
     }
     return TemplateResponse(request, "admin/login.html", context, status=429).render()
