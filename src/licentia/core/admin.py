@@ -148,15 +148,11 @@ class RoleAdmin(AuditedModelAdmin, BaseGroupAdmin):
         return obj.user_set.count()
 
 
-@admin.register(VendorSettings)
-class VendorSettingsAdmin(ModelAdmin):
-    fieldsets = (
-        (_("License keys"), {"fields": ("key_prefix",)}),
-        (_("Sessions"), {"fields": ("lease_seconds", "offline_grace_days")}),
-        (_("Expiry reminders"), {"fields": ("first_reminder_days", "second_reminder_days")}),
-        (_("Signing key"), {"fields": ("public_key_display", "updated_at")}),
-    )
-    readonly_fields = ("public_key_display", "updated_at")
+class SingletonAdmin(ModelAdmin):
+    """A settings page of one row: never added or deleted; its list opens the row."""
+
+    def singleton(self) -> Model:
+        raise NotImplementedError
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -167,10 +163,24 @@ class VendorSettingsAdmin(ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        singleton = vendor_settings_get()
+        meta = self.model._meta
         return HttpResponseRedirect(
-            reverse("admin:core_vendorsettings_change", args=[singleton.pk])
+            reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[self.singleton().pk])
         )
+
+
+@admin.register(VendorSettings)
+class VendorSettingsAdmin(SingletonAdmin):
+    fieldsets = (
+        (_("License keys"), {"fields": ("key_prefix",)}),
+        (_("Sessions"), {"fields": ("lease_seconds", "offline_grace_days")}),
+        (_("Expiry reminders"), {"fields": ("first_reminder_days", "second_reminder_days")}),
+        (_("Signing key"), {"fields": ("public_key_display", "updated_at")}),
+    )
+    readonly_fields = ("public_key_display", "updated_at")
+
+    def singleton(self) -> VendorSettings:
+        return vendor_settings_get()
 
     @admin.display(description=_("public key (Ed25519)"))
     def public_key_display(self, obj: VendorSettings) -> str:

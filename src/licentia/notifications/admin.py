@@ -14,6 +14,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
 from licentia.clients.models import Client
+from licentia.core.admin import SingletonAdmin
 from licentia.core.audit import Actor
 from licentia.keys.admin import ClientCardAdmin
 from licentia.notifications.defaults import sample_context, variables_of
@@ -186,7 +187,7 @@ class MailTemplateAdmin(_CardPages, ModelAdmin):
 
 
 @admin.register(MailSettings)
-class MailSettingsAdmin(ModelAdmin):
+class MailSettingsAdmin(SingletonAdmin):
     form = MailSettingsForm
     actions_detail = ["detail_check_connection"]
     readonly_fields = ("environment_display", "password_state", "updated_at")
@@ -210,18 +211,8 @@ class MailSettingsAdmin(ModelAdmin):
     )
     filter_horizontal = ("digest_opt_out",)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        return HttpResponseRedirect(
-            reverse("admin:notifications_mailsettings_change", args=[mail_settings_get().pk])
-        )
+    def singleton(self) -> MailSettings:
+        return mail_settings_get()
 
     @admin.display(description=_("server's environment"))
     def environment_display(self, obj: MailSettings) -> str:
