@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
@@ -23,6 +24,8 @@ from licentia.core.models import AuditEvent, User, VendorSettings
 from licentia.core.selectors import vendor_settings_get
 from licentia.core.services import VENDOR_SETTINGS_EDITABLE, vendor_settings_update
 from licentia.core.signing import public_key_pem
+
+FORM_PAGE = "cabinet/form_page.html"
 
 admin.site.unregister(Group)
 
@@ -146,6 +149,16 @@ class RoleAdmin(AuditedModelAdmin, BaseGroupAdmin):
     @admin.display(description=_("users"))
     def member_count(self, obj: Group) -> int:
         return obj.user_set.count()
+
+
+def cabinet_page(
+    model_admin: ModelAdmin, request: HttpRequest, page: str = FORM_PAGE, **context: Any
+) -> TemplateResponse:
+    """A page of the cabinet's own in the admin's frame: by default the form page, which asks
+    to confirm a change (title, intro, submit_label, cancel_url) or shows a form."""
+    return TemplateResponse(
+        request, page, {**model_admin.admin_site.each_context(request), **context}
+    )
 
 
 class SingletonAdmin(ModelAdmin):

@@ -7,7 +7,6 @@ from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -20,6 +19,7 @@ from licentia.clients.admin import ClientAdmin
 from licentia.clients.models import Client
 from licentia.clients.search import client_search
 from licentia.core import keycodes
+from licentia.core.admin import cabinet_page
 from licentia.core.audit import Actor
 from licentia.core.selectors import vendor_settings_get
 from licentia.core.signals import signal_answers
@@ -43,15 +43,6 @@ from licentia.keys.services import (
     license_key_generate,
 )
 from licentia.keys.signals import key_usage_asked
-
-
-def _form_page(model_admin: ModelAdmin, request: HttpRequest, **context: Any) -> TemplateResponse:
-    return TemplateResponse(
-        request,
-        "cabinet/form_page.html",
-        {**model_admin.admin_site.each_context(request), **context},
-    )
-
 
 admin.site.unregister(Client)
 
@@ -102,7 +93,7 @@ class ClientCardAdmin(ClientAdmin):
         card_url = reverse("admin:clients_client_change", args=[object_id])
         if request.method != "POST":
             # Generating a key changes data, so a plain link visit only asks for confirmation.
-            return _form_page(
+            return cabinet_page(
                 self,
                 request,
                 title=_("Generate a new license key"),
@@ -293,7 +284,7 @@ class LicenseKeyAdmin(ModelAdmin):
             else:
                 messages.success(request, _("The product was added to the key."))
                 return HttpResponseRedirect(card_url)
-        return _form_page(
+        return cabinet_page(
             self,
             request,
             title=_("Add a product to %(key)s") % {"key": key.number},
@@ -315,7 +306,7 @@ class LicenseKeyAdmin(ModelAdmin):
             else:
                 messages.success(request, _("The line was ended."))
             return HttpResponseRedirect(card_url)
-        return _form_page(
+        return cabinet_page(
             self,
             request,
             title=_("End the line"),

@@ -6,7 +6,6 @@ from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +13,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
 from licentia.clients.models import Client
-from licentia.core.admin import SingletonAdmin
+from licentia.core.admin import SingletonAdmin, cabinet_page
 from licentia.core.audit import Actor
 from licentia.keys.admin import ClientCardAdmin
 from licentia.notifications.defaults import sample_context, variables_of
@@ -49,17 +48,8 @@ def _variables_html(kind: str) -> str:
     )
 
 
-class _CardPages:
-    def _page(self, request: HttpRequest, page: str, **context: Any) -> TemplateResponse:
-        return TemplateResponse(
-            request,
-            page,
-            {**self.admin_site.each_context(request), **context},  # type: ignore[attr-defined]
-        )
-
-
 @admin.register(MailTemplate)
-class MailTemplateAdmin(_CardPages, ModelAdmin):
+class MailTemplateAdmin(ModelAdmin):
     form = MailTemplateForm
     list_display = ("kind", "language", "enabled", "subject", "updated_at")
     list_filter = ("kind", "language", "enabled")
@@ -117,7 +107,8 @@ class MailTemplateAdmin(_CardPages, ModelAdmin):
             return HttpResponseRedirect(
                 reverse("admin:notifications_mailtemplate_change", args=[template.pk])
             )
-        return self._page(
+        return cabinet_page(
+            self,
             request,
             "notifications/preview.html",
             title=_("Preview: %(template)s") % {"template": template},
@@ -134,9 +125,9 @@ class MailTemplateAdmin(_CardPages, ModelAdmin):
         template = get_object_or_404(MailTemplate, pk=object_id)
         card_url = reverse("admin:notifications_mailtemplate_change", args=[template.pk])
         if request.method != "POST":
-            return self._page(
+            return cabinet_page(
+                self,
                 request,
-                "cabinet/form_page.html",
                 title=_("Send a test mail"),
                 intro=_("The template %(template)s, filled with sample data, goes to %(email)s.")
                 % {"template": template, "email": request.user.email or "—"},  # type: ignore[union-attr]
@@ -172,9 +163,9 @@ class MailTemplateAdmin(_CardPages, ModelAdmin):
         template = get_object_or_404(MailTemplate, pk=object_id)
         card_url = reverse("admin:notifications_mailtemplate_change", args=[template.pk])
         if request.method != "POST":
-            return self._page(
+            return cabinet_page(
+                self,
                 request,
-                "cabinet/form_page.html",
                 title=_("Restore the default"),
                 intro=_("The subject and body of %(template)s return to the shipped ones.")
                 % {"template": template},
@@ -261,7 +252,7 @@ class MailSettingsAdmin(SingletonAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(_CardPages, ModelAdmin):
+class NotificationAdmin(ModelAdmin):
     list_display = (
         "created_at",
         "status_display",
@@ -358,9 +349,9 @@ class NotificationAdmin(_CardPages, ModelAdmin):
         row = get_object_or_404(Notification, pk=object_id)
         card_url = reverse("admin:notifications_notification_change", args=[row.pk])
         if request.method != "POST":
-            return self._page(
+            return cabinet_page(
+                self,
                 request,
-                "cabinet/form_page.html",
                 title=_("Send again"),
                 intro=_("The mail «%(subject)s» goes to %(email)s once more.")
                 % {"subject": row.subject, "email": row.recipient},
