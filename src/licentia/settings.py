@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "licentia.catalog",
     "licentia.keys",
     "licentia.licensing",
+    "licentia.coupons",
     "licentia.api",
     "django.contrib.admin",
     "django.contrib.auth",
