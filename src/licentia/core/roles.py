@@ -27,6 +27,9 @@ ROLE_RULES: dict[str, dict[str, frozenset[str]]] = {
         "keys.*": VIEW,
         "catalog.*": VIEW,
         "licensing.*": ALL,
+        # Support activates coupons for callers and sees them; generating and undoing is sales'.
+        "coupons.*": VIEW,
+        "coupons.activation": frozenset({"view", "add"}),
     },
     SALES: {
         "clients.*": ALL,

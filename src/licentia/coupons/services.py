@@ -560,7 +560,11 @@ def activation_deactivate(
 def coupons_set_blocked(*, coupons: QuerySet[Coupon], blocked: bool, actor: Actor) -> int:
     """Blocks or unblocks the coupons; returns how many changed."""
     with transaction.atomic():
-        changed = list(coupons.select_for_update().exclude(blocked=blocked))
+        # The rows alone: a list's query may join tables a row lock cannot reach.
+        chosen = list(coupons.values_list("pk", flat=True))
+        changed = list(
+            Coupon.objects.select_for_update().filter(pk__in=chosen).exclude(blocked=blocked)
+        )
         for coupon in changed:
             coupon.blocked = blocked
         Coupon.objects.bulk_update(changed, ["blocked"])
