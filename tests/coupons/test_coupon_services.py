@@ -71,8 +71,8 @@ def test_a_batch_has_distinct_codes_of_the_vendor_with_a_check_character(catalog
 
 def test_a_drawn_code_that_exists_is_drawn_again(catalog, monkeypatch) -> None:
     taken = make_coupons(CouponKind.NEW_PRODUCT, Row(product=catalog["pro"]))[0].code
-    draws = iter([taken, taken, "DEMOUPD-" + "-".join(["00000"] * 4)])
-    monkeypatch.setattr(keycodes, "generate_coupon", lambda prefix: next(draws))
+    draws = iter([[taken], [taken], ["DEMOUPD-" + "-".join(["00000"] * 4)]])
+    monkeypatch.setattr(keycodes, "generate_coupons", lambda prefix, count: next(draws))
 
     fresh = make_coupons(CouponKind.NEW_PRODUCT, Row(product=catalog["pro"]))
 
@@ -99,6 +99,16 @@ def test_the_generator_refuses_what_makes_no_coupon(catalog, key) -> None:
     with pytest.raises(ValidationError, match="bound to one key"):
         coupon_batch_generate(kind=CouponKind.UPGRADE, rows=[], actor=ACTOR)
     assert not Coupon.objects.exists()
+
+
+def test_codes_drawn_at_once_are_valid_coupons_of_the_prefix() -> None:
+    codes = keycodes.generate_coupons("DEMO", 2000)
+
+    assert len(set(codes)) == 2000
+    assert all(coupon_code_parse(code) == code for code in codes)
+    assert {symbol for code in codes for symbol in code[8:].replace("-", "")} == set(
+        keycodes.ALPHABET
+    )
 
 
 def test_a_code_is_found_in_any_formatting() -> None:

@@ -332,7 +332,7 @@ def _fresh_codes(prefix: str, count: int) -> list[str]:
     codes: set[str] = set()
     while len(codes) < count:
         while len(codes) < count:
-            codes.add(keycodes.generate_coupon(prefix))
+            codes.update(keycodes.generate_coupons(prefix, count - len(codes)))
         listed = list(codes)
         for start in range(0, count, 500):
             codes.difference_update(
