@@ -1,7 +1,11 @@
+from collections import Counter
+
 import pytest
 
 from licentia.cabinet.demo import demo_seed
 from licentia.catalog.models import Product
+from licentia.coupons.models import Activation, Coupon, CouponBatch
+from licentia.coupons.selectors import CouponState, coupon_state
 from licentia.keys.models import LicenseKey
 from licentia.keys.selectors import KeyState, key_state
 from licentia.licensing.models import Problem, Session, TokenConsumption
@@ -34,3 +38,18 @@ def test_the_demo_shows_seats_held_a_released_one_a_problem_and_tokens_used(tmp_
     assert Session.objects.filter(end_reason="released").count() == 1
     assert Problem.objects.get().code == 2008
     assert TokenConsumption.objects.get().amount == 120
+
+
+@pytest.mark.django_db
+def test_the_demo_has_coupon_batches_activated_free_and_blocked(tmp_path) -> None:
+    demo_seed(data_dir=tmp_path)
+
+    assert CouponBatch.objects.count() == 3
+    states = Counter(coupon_state(coupon) for coupon in Coupon.objects.select_related("batch"))
+    assert states == {
+        CouponState.FREE: 6,
+        CouponState.ACTIVATED: 1,
+        CouponState.REUSABLE: 1,
+        CouponState.BLOCKED: 1,
+    }
+    assert Activation.objects.count() == 2

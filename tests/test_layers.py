@@ -15,11 +15,12 @@ FLOORS = {
     "keys": 2,
     "licensing": 3,
     "coupons": 4,
-    "notifications": 4,
-    "releases": 4,
-    "statistics": 4,
-    "api": 5,
-    "cabinet": 5,
+    # Mail, releases and statistics react to coupons as to the apps below.
+    "notifications": 5,
+    "releases": 5,
+    "statistics": 5,
+    "api": 6,
+    "cabinet": 6,
 }
 
 

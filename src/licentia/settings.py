@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "licentia.catalog",
     "licentia.keys",
     "licentia.licensing",
+    "licentia.coupons",
     "licentia.notifications",
     "licentia.api",
     "django.contrib.admin",

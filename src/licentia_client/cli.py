@@ -85,6 +85,10 @@ def command_verify(client: LicentiaClient, options: argparse.Namespace) -> None:
     _print(verify_certificate(options.certificate, public_key))
 
 
+def command_coupon(client: LicentiaClient, options: argparse.Namespace) -> None:
+    _print(client.activate_coupon(options.key, options.coupon, fingerprint=machine_fingerprint()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="licentia-client", description="Call a Licentia server as a protected application."
@@ -132,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--public-key", help="base64 public key; fetched from the server if not given"
     )
     verify.set_defaults(handler=command_verify)
+
+    coupon = commands.add_parser("coupon", help="activate a coupon on the key")
+    coupon.add_argument("key")
+    coupon.add_argument("coupon")
+    coupon.set_defaults(handler=command_coupon)
     return parser
 
 

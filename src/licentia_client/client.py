@@ -248,6 +248,18 @@ class LicentiaClient:
         )
         return int(answer["balance"])
 
+    def activate_coupon(
+        self, key: str, coupon: str, *, fingerprint: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Activates a coupon on the key; the answer is the key's license afterwards, as
+        license() gives it, with the coupon as stored and its kind."""
+        nonce = secrets.token_urlsafe(16)
+        answer = self._call(
+            "coupon",
+            {"key": key, "coupon": coupon, "fingerprint": fingerprint, "nonce": nonce},
+        )
+        return self._checked(answer, nonce, fingerprint)
+
 
 class Seat:
     """A captured seat, heartbeated every third of its lease while the `with` block runs.

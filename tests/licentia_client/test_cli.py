@@ -3,9 +3,13 @@ import json
 import pytest
 
 from licentia.catalog.models import LicenseType
+from licentia.core.audit import Actor
+from licentia.coupons.models import CouponKind
+from licentia.coupons.services import Row, coupon_batch_generate
+from licentia.keys.services import license_key_generate
 from licentia.licensing.models import Session
 from licentia_client.cli import duration, main
-from tests.factories import make_product
+from tests.factories import make_client, make_product
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,3 +64,21 @@ def test_a_refusal_exits_with_its_code_on_standard_error(capsys, live_server) ->
 
 def test_durations_read_as_people_write_them() -> None:
     assert [duration("30"), duration("30s"), duration("5m"), duration("1h")] == [30, 30, 300, 3600]
+
+
+def test_the_command_line_activates_a_coupon(capsys, live_server) -> None:
+    product = make_product(200, (10, LicenseType.USER, 2, False))
+    key = license_key_generate(client=make_client(), actor=Actor.system("tests"))
+    batch = coupon_batch_generate(
+        kind=CouponKind.NEW_PRODUCT, rows=[Row(product=product)], actor=Actor.system("tests")
+    )
+    code = batch.coupons.get().code
+
+    answer = run(capsys, live_server, "coupon", key.number.lower(), code.replace("-", " "))
+
+    assert answer["coupon"] == code
+    assert answer["summary"][0]["total"] == 2
+    with pytest.raises(SystemExit) as exit_:
+        main(["--server", live_server.url, "--language", "en", "coupon", key.number, code])
+    assert exit_.value.code == 2
+    assert "2041" in capsys.readouterr().err

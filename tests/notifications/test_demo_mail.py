@@ -50,7 +50,12 @@ def test_with_email_url_the_demos_mail_reaches_the_smtp_server(
     demo_mail(tmp_path)
 
     kinds = {message["X-Licentia-Mail"].split("/")[0] for message in mail_server.received}
-    assert kinds == {MailKind.LICENSE_PROBLEM, MailKind.EXPIRING, MailKind.MANAGER_DIGEST}
+    assert kinds == {
+        MailKind.LICENSE_PROBLEM,
+        MailKind.EXPIRING,
+        MailKind.MANAGER_DIGEST,
+        MailKind.COUPON_ACTIVATED,
+    }
     assert "it@veter.example" in {message["To"] for message in mail_server.received}
 
 

@@ -6,6 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from licentia.core.audit import Actor
+from licentia.coupons.models import CouponKind, Door
+from licentia.coupons.services import Row, coupon_activate, coupon_batch_generate
 from licentia.keys.models import KeyLine
 from licentia.keys.services import key_line_add, license_key_generate
 from licentia.licensing.services.trials import trial_register
@@ -192,3 +194,26 @@ def test_nothing_is_written_to_the_outbox_when_the_causing_transaction_rolls_bac
 
     assert Notification.objects.count() == 0
     assert KeyLine.objects.count() == 0
+
+
+def test_activating_a_coupon_mails_the_products_it_gave_and_not_the_trial_it_ended(
+    smtp, trial_product
+) -> None:
+    purchase = make_product(200, activation_text_ru="Перезапустите программу.")
+    purchase.ends_trials.add(trial_product)
+    key = license_key_generate(client=make_client(email="buh@romashka.ru"), actor=ACTOR)
+    key_line_add(key=key, product=trial_product, actor=ACTOR, is_trial=True)
+    batch = coupon_batch_generate(
+        kind=CouponKind.NEW_PRODUCT, rows=[Row(product=purchase)], actor=ACTOR
+    )
+
+    coupon_activate(
+        key_number=key.number, code=batch.coupons.get().code, door=Door.CABINET, actor=ACTOR
+    )
+    send_all()
+
+    [message] = smtp.received
+    assert subject(message) == (f"Купон {batch.coupons.get().code} активирован: ключ {key.number}")
+    body = text_part(message)
+    assert "Перезапустите программу." in body
+    assert "Откройте Сервис → Лицензии." not in body

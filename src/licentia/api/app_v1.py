@@ -16,12 +16,15 @@ from ninja.errors import ValidationError as RequestValidationError
 
 from licentia.api import schemas
 from licentia.api.field_errors import field_error_text
+from licentia.api.schemas import CouponIn, CouponOut
 from licentia.core.models import VendorSettings
 from licentia.core.network import client_ip
 from licentia.core.outage import DATABASE_UNREACHABLE, RETRY_AFTER_SECONDS
 from licentia.core.ratelimit import RateLimited, rate_limit_hit
 from licentia.core.selectors import vendor_settings_get
 from licentia.core.signing import public_key_pem
+from licentia.coupons.models import Door
+from licentia.coupons.services import coupon_activate
 from licentia.keys.selectors import (
     KeyLicense,
     key_license,
@@ -40,7 +43,7 @@ from licentia.licensing.services.sessions import (
 )
 from licentia.licensing.services.tokens import tokens_consume
 from licentia.licensing.services.trials import trial_register
-from licentia.licensing.units import Unit
+from licentia.licensing.units import Unit, application_actor
 
 logger = logging.getLogger(__name__)
 
@@ -338,4 +341,39 @@ def public_key(request: HttpRequest) -> dict[str, Any]:
         "public_key": current.signing_public_key,
         "pem": public_key_pem(current.signing_public_key),
         "certificate_prefix": LICENSE_DOMAIN.decode(),
+    }
+
+
+@api.post(
+    "/coupon",
+    response={200: CouponOut, **REFUSALS},
+    summary="Activate a coupon on a key",
+    description=(
+        "Answers as POST license does, with the key's license after the activation and a fresh "
+        "certificate. Refusals: 2040 unknown coupon, 2041 already activated (a reusable one: by "
+        "this client), 2057 coupon blocked, 2037 an upgrade coupon of another key, 2009, 2026, "
+        "2060 for the key, 4220."
+    ),
+)
+def coupon(request: HttpRequest, payload: CouponIn) -> dict[str, Any]:
+    _speak(payload.language)
+    ip = client_ip(request)
+    activation = coupon_activate(
+        key_number=payload.key,
+        code=payload.coupon,
+        door=Door.APPLICATION,
+        actor=application_actor(Unit(), ip),
+    )
+    body = _license_body(
+        key_license(activation.key, activation.activated_at),
+        moment=activation.activated_at,
+        vendor=vendor_settings_get(),
+        fingerprint=payload.fingerprint,
+        nonce=payload.nonce,
+    )
+    return {
+        **body,
+        "coupon": activation.coupon.code,
+        "coupon_kind": activation.coupon.batch.kind,
+        "activated_at": activation.activated_at,
     }

@@ -183,3 +183,20 @@ class PublicKeyOut(BaseModel):
     public_key: str = Field(description="The raw 32-byte public key in base64.")
     pem: str
     certificate_prefix: str = Field(description="The bytes signed before a certificate's payload.")
+
+
+CouponCode = Annotated[str, _text(64, 1)]
+
+
+class CouponIn(BaseModel):
+    key: KeyNumber
+    coupon: CouponCode
+    fingerprint: Fingerprint | None = None
+    nonce: Nonce | None = None
+    language: Language | None = None
+
+
+class CouponOut(LicenseOut):
+    coupon: str = Field(description="The coupon as stored.")
+    coupon_kind: str = Field(description="new_product, trial_extend or upgrade.")
+    activated_at: datetime

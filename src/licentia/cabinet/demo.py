@@ -18,12 +18,19 @@ from licentia.core.audit import Actor
 from licentia.core.models import User
 from licentia.core.roles import READ_ONLY, SALES, SUPPORT
 from licentia.core.services import staff_user_create_admin
+from licentia.coupons.models import CouponKind, Door, Term
+from licentia.coupons.services import (
+    Row,
+    coupon_activate,
+    coupon_batch_generate,
+    coupons_set_blocked,
+)
 from licentia.keys.models import LicenseKey
 from licentia.keys.services import key_line_add, key_set_blocked, license_key_generate
 from licentia.licensing.refusals import Refusal
 from licentia.licensing.services.sessions import session_capture, session_release
 from licentia.licensing.services.tokens import tokens_consume
-from licentia.licensing.units import Unit
+from licentia.licensing.units import Unit, application_actor
 
 DEMO_LOGIN_FILENAME = "demo-login.txt"
 DEMO_ADMIN = "admin"
@@ -207,6 +214,7 @@ def _seed_catalog_and_clients(*, sales_manager: User) -> None:
     key_set_blocked(key=keys[5], blocked=True, actor=actor)
     # The last client keeps an empty key, as after "generate a new license key".
     _seed_activity(pro_key=keys[0], basic_key=keys[2])
+    _seed_coupons(partner=partner, products=(trial, basic, tokens), keys=keys)
 
 
 def _seed_activity(*, pro_key: LicenseKey, basic_key: LicenseKey) -> None:
@@ -239,3 +247,40 @@ def _seed_activity(*, pro_key: LicenseKey, basic_key: LicenseKey) -> None:
     tokens_consume(
         key_number=pro_key.number, feature_id=20, amount=120, comment="Распознано 120 накладных"
     )
+
+
+def _seed_coupons(
+    *, partner: Distributor, products: tuple[Product, Product, Product], keys: list[LicenseKey]
+) -> None:
+    """Batches as a vendor sells: codes for a partner, one of them activated; a reusable trial
+    extension a client used; a tokens batch with a code blocked."""
+    actor = Actor.system("demo")
+    trial, basic, tokens = products
+    sold = coupon_batch_generate(
+        kind=CouponKind.NEW_PRODUCT,
+        rows=[Row(product=basic, multiplier=2, term=Term.DAYS, days=365)],
+        actor=actor,
+        count=5,
+        distributor=partner,
+        invoice_number="СЧ-2026-0117",
+        invoice_date=timezone.localdate() - timedelta(days=3),
+        comment="Продажа через партнёра",
+    )
+    extension = coupon_batch_generate(
+        kind=CouponKind.TRIAL_EXTEND,
+        rows=[Row(product=trial, days=14)],
+        actor=actor,
+        reusable=True,
+        comment="Продление триала на выставке",
+    )
+    packs = coupon_batch_generate(
+        kind=CouponKind.NEW_PRODUCT, rows=[Row(product=tokens)], actor=actor, count=3
+    )
+    for batch, key in ((sold, keys[0]), (extension, keys[1])):
+        coupon_activate(
+            key_number=key.number,
+            code=batch.coupons.order_by("id")[0].code,
+            door=Door.APPLICATION,
+            actor=application_actor(Unit(user="Смирнова", host="buh-01"), "192.0.2.10"),
+        )
+    coupons_set_blocked(coupons=packs.coupons.order_by("-id")[:1], blocked=True, actor=actor)

@@ -14,6 +14,13 @@ def _can_view(app_label: str, model: str) -> Any:
     return check
 
 
+def _has(permission: str) -> Any:
+    def check(request: HttpRequest) -> bool:
+        return request.user.has_perm(permission)
+
+    return check
+
+
 def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
     return [
         {
@@ -49,6 +56,30 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "icon": "inventory_2",
                     "link": reverse_lazy("admin:catalog_product_changelist"),
                     "permission": _can_view("catalog", "product"),
+                },
+            ],
+        },
+        {
+            "title": _("Coupons"),
+            "separator": True,
+            "items": [
+                {
+                    "title": _("Coupons"),
+                    "icon": "confirmation_number",
+                    "link": reverse_lazy("admin:coupons_coupon_changelist"),
+                    "permission": _can_view("coupons", "coupon"),
+                },
+                {
+                    "title": _("Coupon generator"),
+                    "icon": "add_card",
+                    "link": reverse_lazy("admin:coupons_coupon_generate"),
+                    "permission": _has("coupons.add_couponbatch"),
+                },
+                {
+                    "title": _("Activate a coupon"),
+                    "icon": "redeem",
+                    "link": reverse_lazy("admin:coupons_coupon_activate"),
+                    "permission": _has("coupons.add_activation"),
                 },
             ],
         },

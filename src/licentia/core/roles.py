@@ -33,6 +33,9 @@ ROLE_RULES: dict[str, dict[str, frozenset[str]]] = {
         # Support answers "the mail did not come": reads the outbox and sends a mail again.
         "notifications.*": VIEW,
         "notifications.notification": frozenset({"view", "change"}),
+        # Support activates coupons for callers and sees them; generating and undoing is sales'.
+        "coupons.*": VIEW,
+        "coupons.activation": frozenset({"view", "add"}),
     },
     SALES: {
         "clients.*": ALL,

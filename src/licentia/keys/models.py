@@ -58,6 +58,8 @@ class KeyLine(models.Model):
     # Usage-counted trials: distinct days with a capture, recorded by the licensing protocol.
     used_days = models.PositiveIntegerField(_("days of use"), default=0)
     last_used_on = models.DateField(_("last day of use"), null=True, blank=True)
+    # Days an extend-trial coupon gave a usage-counted trial beyond the product's length.
+    trial_days_added = models.PositiveIntegerField(_("trial days added"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -32,9 +32,10 @@ def line_is_live(line: KeyLine, *, at: datetime | None = None) -> bool:
     product = line.product
     if not line.is_trial or product.trial_counting != TrialCounting.USAGE:
         return True
+    allowed = product.trial_days + line.trial_days_added
     # The day that used the last trial day up is still a day of use.
-    return line.used_days < product.trial_days or (
-        line.used_days == product.trial_days and line.last_used_on == timezone.localdate(moment)
+    return line.used_days < allowed or (
+        line.used_days == allowed and line.last_used_on == timezone.localdate(moment)
     )
 
 

@@ -37,12 +37,26 @@ class Code(IntEnum):
         _("The license key is malformed: check the characters you typed."),
         True,
     )
+    KEY_NOT_OF_COUPON = (
+        2037,
+        409,
+        _("The key does not match the coupon: it was issued for another key."),
+        False,
+    )
+    UNKNOWN_COUPON = 2040, 404, _("Unknown coupon."), False
+    COUPON_USED = (
+        2041,
+        409,
+        _("The coupon is already activated (a reusable one: by this client)."),
+        False,
+    )
     MACHINE_OF_ANOTHER_EMAIL = (
         2051,
         409,
         _("This machine was already registered with another e-mail."),
         False,
     )
+    COUPON_BLOCKED = 2057, 403, _("The coupon is blocked."), False
     KEY_BLOCKED = 2060, 403, _("The license key is blocked."), True
     FEATURE_NOT_IN_KEY = 2061, 403, _("The key holds no product with this feature."), True
     UNKNOWN_SESSION = (

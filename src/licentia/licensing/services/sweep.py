@@ -8,6 +8,7 @@ from django.utils import timezone
 from licentia.keys.models import LicenseKey
 from licentia.keys.selectors import key_license
 from licentia.licensing.models import EndReason, Session
+from licentia.licensing.selectors import seat_held
 
 
 def blocked_sessions_end(*, sessions: QuerySet[Session], moment: datetime) -> int:
@@ -39,3 +40,22 @@ def sessions_sweep(*, at: datetime | None = None) -> dict[str, int]:
                     pk=session.pk, ended_at__isnull=True
                 ).update(ended_at=moment, end_reason=EndReason.LICENSE_ENDED)
     return {str(reason): count for reason, count in ended.items()}
+
+
+def sessions_fit(*, key: LicenseKey, moment: datetime) -> int:
+    """Ends, newest first, the key's seats beyond what its lines give now (a line removed or
+    made smaller), as "license ended"; returns how many. Run under the key's lock."""
+    pools = key_license(key, moment).pools
+    # The oldest seats keep their place, so the newest are the ones beyond.
+    held = Session.objects.filter(key=key).filter(seat_held(moment)).order_by("started_at", "id")
+    seen: dict[tuple[int, str], int] = {}
+    beyond = []
+    for session in held.only("id", "feature_id", "license_type"):
+        pool_key = (session.feature_id, session.license_type)
+        seen[pool_key] = seen.get(pool_key, 0) + 1
+        pool = pools.get(session.feature_id, {}).get(session.license_type)
+        if seen[pool_key] > (pool.capacity if pool is not None else 0):
+            beyond.append(session.pk)
+    return Session.objects.filter(pk__in=beyond).update(
+        ended_at=moment, end_reason=EndReason.LICENSE_ENDED
+    )

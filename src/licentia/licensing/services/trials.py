@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -136,7 +137,7 @@ def _trial_line(
         return None
     if product.permanent_instead_of_trial:
         line = key_line_add(key=key, product=product, actor=actor, starts_at=moment)
-        _end_trials_of(key, product, moment)
+        trials_ended_by(key, product).update(state=LineState.ENDED_BY_PURCHASE, ended_at=moment)
         return line
     expires = (
         moment + timedelta(days=product.trial_days)
@@ -148,8 +149,8 @@ def _trial_line(
     )
 
 
-def _end_trials_of(key: LicenseKey, product: Product, moment: datetime) -> None:
+def trials_ended_by(key: LicenseKey, product: Product) -> QuerySet[KeyLine]:
+    """The key's trial lines that a purchase of the product ends (as ENDED_BY_PURCHASE): the
+    trial of the product itself and those of the trial products it lists to end."""
     ended = [product.pk, *product.ends_trials.values_list("pk", flat=True)]
-    key.lines.filter(product__in=ended, is_trial=True, state=LineState.ACTIVE).update(
-        state=LineState.ENDED_BY_PURCHASE, ended_at=moment
-    )
+    return key.lines.filter(product__in=ended, is_trial=True, state=LineState.ACTIVE)

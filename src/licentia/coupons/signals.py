@@ -1,0 +1,6 @@
+"""What the coupons app tells the apps above it (notifications)."""
+
+from django.dispatch import Signal
+
+# A coupon was activated on a key, in the activation's transaction: kwargs activation.
+coupon_activated = Signal()
