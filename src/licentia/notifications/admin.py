@@ -13,9 +13,8 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
 from licentia.clients.models import Client
-from licentia.core.admin import SingletonAdmin, cabinet_page
+from licentia.core.admin import SingletonAdmin, admin_extend, cabinet_page
 from licentia.core.audit import Actor
-from licentia.keys.admin import ClientCardAdmin
 from licentia.notifications.defaults import sample_context, variables_of
 from licentia.notifications.delivery import notification_send_now, smtp_check
 from licentia.notifications.forms import (
@@ -362,17 +361,9 @@ class NotificationAdmin(ModelAdmin):
         return HttpResponseRedirect(card_url)
 
 
-admin.site.unregister(Client)
-
-
-@admin.register(Client)
-class ClientMailCardAdmin(ClientCardAdmin):
-    """The client card with its mail: a link to the client's outgoing mail, and the card's
-    addresses the mail server refused."""
-
-    actions_detail = [*ClientCardAdmin.actions_detail, "detail_mail"]
-    readonly_fields = ("refused_mail_display", *ClientCardAdmin.readonly_fields)
-    record_fields = ("refused_mail_display", *ClientCardAdmin.record_fields)
+class ClientCardMail:
+    """The client card's mail: a link to the client's outgoing mail, and the card's addresses
+    the mail server refused."""
 
     @admin.display(description=_("refused e-mail addresses"))
     def refused_mail_display(self, obj: Client) -> str:
@@ -401,3 +392,12 @@ class ClientMailCardAdmin(ClientCardAdmin):
             reverse("admin:notifications_notification_changelist")
             + f"?client__id__exact={object_id}"
         )
+
+
+admin_extend(
+    Client,
+    ClientCardMail,
+    actions_detail=["detail_mail"],
+    readonly_fields=["refused_mail_display"],
+    record_fields=["refused_mail_display"],
+)
