@@ -226,3 +226,18 @@ def test_roles_decide_who_generates_activates_deactivates_and_sees(
     assert client.get("/coupons/coupon/activate/").status_code == activate_
     assert client.get("/coupons/coupon/activation/999/deactivate/").status_code == deactivate
     assert client.get("/coupons/coupon/").status_code == see
+
+
+def test_a_coupons_page_reads_its_batch_and_activations(manager_client, catalog, key) -> None:
+    coupon = make_coupons(
+        CouponKind.NEW_PRODUCT, Row(product=catalog["pro"]), invoice_number="СЧ-9"
+    )[0]
+    activate(key, coupon)
+
+    page = manager_client.get(f"/coupons/coupon/{coupon.pk}/change/").content.decode()
+
+    assert coupon.code in page
+    assert "СЧ-9" in page
+    assert key.number in page
+    assert "— → Продукт 2 бессрочно" in page
+    assert 'name="_save"' not in page

@@ -15,7 +15,6 @@ from ninja.errors import ValidationError as RequestValidationError
 
 from licentia.api import schemas
 from licentia.api.field_errors import field_error_text
-from licentia.api.schemas import CouponIn, CouponOut
 from licentia.core.audit import client_ip
 from licentia.core.models import VendorSettings
 from licentia.core.ratelimit import RateLimited, rate_limit_hit
@@ -327,7 +326,7 @@ def public_key(request: HttpRequest) -> dict[str, Any]:
 
 @api.post(
     "/coupon",
-    response={200: CouponOut, **REFUSALS},
+    response={200: schemas.CouponOut, **REFUSALS},
     summary="Activate a coupon on a key",
     description=(
         "Answers as POST license does, with the key's license after the activation and a fresh "
@@ -336,7 +335,7 @@ def public_key(request: HttpRequest) -> dict[str, Any]:
         "2060 for the key, 4220."
     ),
 )
-def coupon(request: HttpRequest, payload: CouponIn) -> dict[str, Any]:
+def coupon(request: HttpRequest, payload: schemas.CouponIn) -> dict[str, Any]:
     _speak(payload.language)
     ip = client_ip(request)
     activation = coupon_activate(

@@ -176,6 +176,10 @@ class CouponAdmin(CouponPermissions, ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A coupon changes only by the list's block and unblock; its page is for reading.
+        return obj is None and super().has_change_permission(request)
+
     @admin.display(description=gettext_lazy("kind"), ordering="batch__kind")
     def kind(self, obj: Coupon) -> str:
         return obj.batch.get_kind_display()
