@@ -210,14 +210,34 @@ def test_coupons_are_blocked_and_unblocked_in_bulk(manager_client, catalog) -> N
 
 
 @pytest.mark.parametrize(
-    ("role", "generate", "activate_", "see"),
-    [(SALES, 200, 200, 200), (SUPPORT, 403, 200, 200), (READ_ONLY, 403, 403, 200)],
+    ("role", "generate", "activate_", "deactivate", "see"),
+    [
+        (SALES, 200, 200, 404, 200),
+        (SUPPORT, 403, 200, 403, 200),
+        (READ_ONLY, 403, 403, 403, 200),
+    ],
 )
-def test_roles_decide_who_generates_activates_and_sees(
-    client, role, generate, activate_, see
+def test_roles_decide_who_generates_activates_deactivates_and_sees(
+    client, role, generate, activate_, deactivate, see
 ) -> None:
     signed_in(client, role)
 
     assert client.get("/coupons/coupon/generate/").status_code == generate
     assert client.get("/coupons/coupon/activate/").status_code == activate_
+    assert client.get("/coupons/coupon/activation/999/deactivate/").status_code == deactivate
     assert client.get("/coupons/coupon/").status_code == see
+
+
+def test_a_coupons_page_reads_its_batch_and_activations(manager_client, catalog, key) -> None:
+    coupon = make_coupons(
+        CouponKind.NEW_PRODUCT, Row(product=catalog["pro"]), invoice_number="СЧ-9"
+    )[0]
+    activate(key, coupon)
+
+    page = manager_client.get(f"/coupons/coupon/{coupon.pk}/change/").content.decode()
+
+    assert coupon.code in page
+    assert "СЧ-9" in page
+    assert key.number in page
+    assert "— → Продукт 2 бессрочно" in page
+    assert 'name="_save"' not in page

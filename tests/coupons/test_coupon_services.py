@@ -23,7 +23,7 @@ from licentia.coupons.services import (
 from licentia.coupons.signals import coupon_activated
 from licentia.keys.models import KeyLine, LineState
 from licentia.keys.selectors import key_capacity, key_lines, line_is_live
-from licentia.keys.services import key_set_blocked, license_key_generate
+from licentia.keys.services import key_delete, key_set_blocked, license_key_generate
 from licentia.licensing.models import EndReason, Session
 from licentia.licensing.refusals import Code, Refusal
 from licentia.licensing.services.sessions import session_capture
@@ -372,3 +372,32 @@ def test_a_manager_makes_a_trial_line_a_purchase_with_a_new_expiry(catalog, key)
     assert trial.expires_at == expiry
     with pytest.raises(ValidationError, match="allows a multiplier"):
         key_line_change(line=trial, actor=ACTOR, multiplier=2, expires_at=expiry)
+
+
+def test_an_empty_key_with_an_upgrade_coupon_and_a_no_op_activation_can_be_deleted(
+    catalog,
+) -> None:
+    empty = license_key_generate(client=make_client(company="ООО Лютик"), actor=ACTOR)
+    coupon = make_coupons(CouponKind.UPGRADE, target_key=empty)[0]
+    activation = activate(empty, coupon)
+    assert activation.changes == []
+
+    key_delete(key=empty, actor=ACTOR)
+
+    coupon.refresh_from_db()
+    assert coupon.batch.target_key is None
+    assert coupon.activated_key is None
+    assert not Activation.objects.exists()
+
+
+def test_an_upgrade_row_naming_a_line_with_another_product_replaces_the_line(catalog, key) -> None:
+    trial = key.lines.get()
+    upgrade = make_coupons(
+        CouponKind.UPGRADE, Row(product=catalog["pro"], key_line_id=trial.pk), target_key=key
+    )[0]
+
+    activate(key, upgrade)
+
+    trial.refresh_from_db()
+    assert trial.state == LineState.ENDED_BY_UPGRADE
+    assert live(key) == [("Продукт 2", 1, False)]

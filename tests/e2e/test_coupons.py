@@ -39,10 +39,14 @@ def test_coupons_are_generated_one_activated_on_a_trial_key_and_deactivated(
     page.fill("input[name=invoice_number]", "СЧ-501")
     page.fill("input[name=count]", "3")
     page.select_option("select[name=form-0-product]", label="Зоопарк PRO (2)")
+    page.screenshot(path="test-results/coupon-generator.png", full_page=True)
     page.get_by_role("button", name="Сгенерировать").click()
     codes = page.get_by_test_id("coupon-codes")
     expect(codes).to_have_value(re.compile(r"^(DEMOUPD(-[0-9A-Z]{5}){4}\n?){3}$"))
     code = codes.input_value().splitlines()[0]
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_test_id("copy-codes").click()
+    assert page.evaluate("navigator.clipboard.readText()") == codes.input_value()
     page.screenshot(path="test-results/coupon-batch.png", full_page=True)
 
     page.get_by_role("navigation").first.get_by_role("link", name="Активировать купон").click()

@@ -16,7 +16,6 @@ from ninja.errors import ValidationError as RequestValidationError
 
 from licentia.api import schemas
 from licentia.api.field_errors import field_error_text
-from licentia.api.schemas import CouponIn, CouponOut
 from licentia.core.models import VendorSettings
 from licentia.core.network import client_ip
 from licentia.core.outage import DATABASE_UNREACHABLE, RETRY_AFTER_SECONDS
@@ -346,7 +345,7 @@ def public_key(request: HttpRequest) -> dict[str, Any]:
 
 @api.post(
     "/coupon",
-    response={200: CouponOut, **REFUSALS},
+    response={200: schemas.CouponOut, **REFUSALS},
     summary="Activate a coupon on a key",
     description=(
         "Answers as POST license does, with the key's license after the activation and a fresh "
@@ -355,7 +354,7 @@ def public_key(request: HttpRequest) -> dict[str, Any]:
         "2060 for the key, 4220."
     ),
 )
-def coupon(request: HttpRequest, payload: CouponIn) -> dict[str, Any]:
+def coupon(request: HttpRequest, payload: schemas.CouponIn) -> dict[str, Any]:
     _speak(payload.language)
     ip = client_ip(request)
     activation = coupon_activate(

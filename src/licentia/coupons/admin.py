@@ -14,7 +14,6 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -25,11 +24,12 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
 from licentia.catalog.selectors import catalog_products
-from licentia.clients.admin import ClientAdmin
 from licentia.clients.models import Client
 from licentia.core import keycodes
+from licentia.core.admin import admin_extend, cabinet_page
 from licentia.core.admin_filters import DayRangeFilter
 from licentia.core.audit import Actor
+from licentia.core.normalize import row_id
 from licentia.coupons.forms import (
     ActivateForm,
     GeneratorForm,
@@ -53,7 +53,6 @@ from licentia.coupons.services import (
     coupons_set_blocked,
     key_line_change,
 )
-from licentia.keys.admin import LicenseKeyAdmin
 from licentia.keys.models import LicenseKey, LineState
 from licentia.keys.selectors import key_lines, line_is_live
 from licentia.licensing.refusals import Refusal
@@ -64,11 +63,18 @@ DEACTIVATE = "coupons.change_activation"
 CHANGE_LINES = "keys.change_keyline"
 
 
-def _id(value: str | None) -> int | None:
-    """A row id from a query string; None for anything else (hostile input included)."""
-    if value is None or not value.isascii() or not value.isdigit() or len(value) > 18:
-        return None
-    return int(value)
+class CouponPermissions:
+    """Action permissions as methods: the theme checks a dotted permission against the
+    database at startup, before a fresh server has migrated."""
+
+    def has_generate_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm(GENERATE)
+
+    def has_activate_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm(ACTIVATE)
+
+    def has_change_lines_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm(CHANGE_LINES)
 
 
 class StateFilter(SimpleListFilter):
@@ -90,12 +96,12 @@ class ClientFilter(SimpleListFilter):
     parameter_name = "client"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
-        value = _id(self.value())
+        value = row_id(self.value() or "")
         client = Client.objects.filter(pk=value).first() if value is not None else None
         return [(str(client.pk), client.company)] if client is not None else []
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Coupon]) -> QuerySet[Coupon]:
-        value = _id(self.value())
+        value = row_id(self.value() or "")
         return coupons_of_client(queryset, value) if value is not None else queryset
 
 
@@ -105,18 +111,18 @@ class BatchFilter(SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
         batches = list(CouponBatch.objects.order_by("-id")[:30])
-        value = _id(self.value())
+        value = row_id(self.value() or "")
         if value is not None and value not in {batch.pk for batch in batches}:
             batches += list(CouponBatch.objects.filter(pk=value))
         return [(str(batch.pk), str(batch)) for batch in batches]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Coupon]) -> QuerySet[Coupon]:
-        value = _id(self.value())
+        value = row_id(self.value() or "")
         return queryset.filter(batch_id=value) if value is not None else queryset
 
 
 @admin.register(Coupon)
-class CouponAdmin(ModelAdmin):
+class CouponAdmin(CouponPermissions, ModelAdmin):
     list_display = (
         "code",
         "kind",
@@ -161,6 +167,10 @@ class CouponAdmin(ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A coupon changes only by the list's block and unblock; its page is for reading.
+        return obj is None and super().has_change_permission(request)
 
     @admin.display(description=gettext_lazy("kind"), ordering="batch__kind")
     def kind(self, obj: Coupon) -> str:
@@ -243,11 +253,11 @@ class CouponAdmin(ModelAdmin):
         )
         messages.success(request, _("Coupons unblocked: %(count)d.") % {"count": changed})
 
-    @action(description=gettext_lazy("Coupon generator"), icon="add_card", permissions=[GENERATE])
+    @action(description=gettext_lazy("Coupon generator"), icon="add_card", permissions=["generate"])
     def list_generate(self, request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("admin:coupons_coupon_generate"))
 
-    @action(description=gettext_lazy("Activate a coupon"), icon="redeem", permissions=[ACTIVATE])
+    @action(description=gettext_lazy("Activate a coupon"), icon="redeem", permissions=["activate"])
     def list_activate(self, request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(reverse("admin:coupons_coupon_activate"))
 
@@ -269,16 +279,11 @@ class CouponAdmin(ModelAdmin):
             *super().get_urls(),
         ]
 
-    def _page(self, request: HttpRequest, template: str, **context: Any) -> TemplateResponse:
-        return TemplateResponse(
-            request, template, {**self.admin_site.each_context(request), **context}
-        )
-
     def generate_view(self, request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm(GENERATE):
             raise PermissionDenied
-        key_id = request.GET.get("key", "")
-        key = get_object_or_404(LicenseKey, pk=key_id) if key_id.isdigit() else None
+        key_id = row_id(request.GET.get("key", ""))
+        key = get_object_or_404(LicenseKey, pk=key_id) if key_id is not None else None
         live = [line for line in key_lines(key) if line_is_live(line)] if key else []
         data = request.POST if request.method == "POST" else None
         form = GeneratorForm(data, upgrade=key is not None)
@@ -287,7 +292,8 @@ class CouponAdmin(ModelAdmin):
             outcome = self._generate(request, form, rows, key, live)
             if outcome is not None:
                 return outcome
-        return self._page(
+        return cabinet_page(
+            self,
             request,
             "coupons/generator.html",
             title=(
@@ -355,7 +361,8 @@ class CouponAdmin(ModelAdmin):
         batch = get_object_or_404(
             CouponBatch.objects.select_related("distributor", "target_key"), pk=batch_id
         )
-        return self._page(
+        return cabinet_page(
+            self,
             request,
             "coupons/batch.html",
             title=_("Coupon batch #%(id)d") % {"id": batch.pk},
@@ -385,8 +392,8 @@ class CouponAdmin(ModelAdmin):
     def activate_view(self, request: HttpRequest) -> HttpResponse:
         if not request.user.has_perm(ACTIVATE):
             raise PermissionDenied
-        key_id = request.GET.get("key", "")
-        key = LicenseKey.objects.filter(pk=key_id).first() if key_id.isdigit() else None
+        key_id = row_id(request.GET.get("key", ""))
+        key = LicenseKey.objects.filter(pk=key_id).first() if key_id is not None else None
         form = ActivateForm(
             request.POST if request.method == "POST" else None,
             initial={"key": key.number if key else ""},
@@ -412,7 +419,8 @@ class CouponAdmin(ModelAdmin):
                 return HttpResponseRedirect(
                     reverse("admin:keys_licensekey_change", args=[activation.key_id])
                 )
-        return self._page(
+        return cabinet_page(
+            self,
             request,
             "cabinet/form_page.html",
             title=_("Activate a coupon"),
@@ -440,7 +448,8 @@ class CouponAdmin(ModelAdmin):
                     % {"coupon": activation.coupon.code},
                 )
             return HttpResponseRedirect(card_url)
-        return self._page(
+        return cabinet_page(
+            self,
             request,
             "cabinet/form_page.html",
             title=_("Deactivate the coupon"),
@@ -475,7 +484,8 @@ class CouponAdmin(ModelAdmin):
             else:
                 messages.success(request, _("The line was changed."))
                 return HttpResponseRedirect(card_url)
-        return self._page(
+        return cabinet_page(
+            self,
             request,
             "cabinet/form_page.html",
             title=_("Change a line of %(key)s") % {"key": key.number},
@@ -518,26 +528,9 @@ def _activation_rows(activations: Any) -> list[dict[str, Any]]:
     ]
 
 
-# The key card, with the coupons' tab and actions (keys know nothing of coupons).
-admin.site.unregister(LicenseKey)
-
-
-@admin.register(LicenseKey)
-class LicenseKeyWithCouponsAdmin(LicenseKeyAdmin):
-    actions_detail = [
-        *LicenseKeyAdmin.actions_detail,
-        "detail_activate_coupon",
-        "detail_upgrade_coupon",
-        "detail_change_line",
-    ]
-    readonly_fields = (*LicenseKeyAdmin.readonly_fields, "activations_display")  # type: ignore[assignment]
-    fieldsets = (  # type: ignore[assignment]
-        *LicenseKeyAdmin.fieldsets,
-        (
-            gettext_lazy("Activated coupons"),
-            {"classes": ["tab"], "fields": ("activations_display",)},
-        ),
-    )
+class KeyCardCoupons(CouponPermissions):
+    """The key card's coupons: the tab of activated coupons, and the actions that activate a
+    coupon, generate an upgrade coupon and change a line (keys know nothing of coupons)."""
 
     @admin.display(description="")
     def activations_display(self, obj: LicenseKey) -> str:
@@ -545,7 +538,7 @@ class LicenseKeyWithCouponsAdmin(LicenseKeyAdmin):
             "coupons/activations.html", {"rows": _activation_rows(key_activations(obj))}
         )
 
-    @action(description=gettext_lazy("Activate a coupon"), icon="redeem", permissions=[ACTIVATE])
+    @action(description=gettext_lazy("Activate a coupon"), icon="redeem", permissions=["activate"])
     def detail_activate_coupon(self, request: HttpRequest, object_id: int) -> HttpResponse:
         return HttpResponseRedirect(
             reverse("admin:coupons_coupon_activate") + f"?key={int(object_id)}"
@@ -554,28 +547,38 @@ class LicenseKeyWithCouponsAdmin(LicenseKeyAdmin):
     @action(
         description=gettext_lazy("Generate an upgrade coupon"),
         icon="upgrade",
-        permissions=[GENERATE],
+        permissions=["generate"],
     )
     def detail_upgrade_coupon(self, request: HttpRequest, object_id: int) -> HttpResponse:
         return HttpResponseRedirect(
             reverse("admin:coupons_coupon_generate") + f"?key={int(object_id)}"
         )
 
-    @action(description=gettext_lazy("Change a line"), icon="edit", permissions=[CHANGE_LINES])
+    @action(description=gettext_lazy("Change a line"), icon="edit", permissions=["change_lines"])
     def detail_change_line(self, request: HttpRequest, object_id: int) -> HttpResponse:
         return HttpResponseRedirect(reverse("admin:coupons_key_line_change", args=[int(object_id)]))
 
 
-# The client card opens the client's coupons.
-admin.site.unregister(Client)
-
-
-@admin.register(Client)
-class ClientWithCouponsAdmin(ClientAdmin):
-    actions_detail = [*ClientAdmin.actions_detail, "detail_coupons"]
+class ClientCardCoupons:
+    """The client card opens the client's coupons."""
 
     @action(description=gettext_lazy("Coupons"), icon="confirmation_number", permissions=["view"])
     def detail_coupons(self, request: HttpRequest, object_id: int) -> HttpResponse:
         return HttpResponseRedirect(
             reverse("admin:coupons_coupon_changelist") + f"?client={int(object_id)}"
         )
+
+
+admin_extend(
+    LicenseKey,
+    KeyCardCoupons,
+    actions_detail=["detail_activate_coupon", "detail_upgrade_coupon", "detail_change_line"],
+    readonly_fields=["activations_display"],
+    fieldsets=[
+        (
+            gettext_lazy("Activated coupons"),
+            {"classes": ["tab"], "fields": ("activations_display",)},
+        )
+    ],
+)
+admin_extend(Client, ClientCardCoupons, actions_detail=["detail_coupons"])

@@ -37,11 +37,12 @@ class CouponBatch(models.Model):
     reusable = models.BooleanField(
         _("reusable"), default=False, help_text=_("One code for everybody, once per client.")
     )
-    # An upgrade coupon is bound to the key whose composition it changes.
+    # An upgrade coupon is bound to the key whose composition it changes; once that key is
+    # deleted (only an empty key can be), the coupon fits no key.
     target_key = models.ForeignKey(
         LicenseKey,
         verbose_name=_("key"),
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="upgrade_batches",
@@ -122,7 +123,7 @@ class Coupon(models.Model):
     activated_key = models.ForeignKey(
         LicenseKey,
         verbose_name=_("activated on key"),
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
@@ -144,10 +145,11 @@ class Activation(models.Model):
     coupon = models.ForeignKey(
         Coupon, verbose_name=_("coupon"), on_delete=models.PROTECT, related_name="activations"
     )
+    # A key holding lines cannot be deleted; an activation that changed none goes with its key.
     key = models.ForeignKey(
         LicenseKey,
         verbose_name=_("license key"),
-        on_delete=models.PROTECT,
+        on_delete=models.CASCADE,
         related_name="coupon_activations",
     )
     activated_at = models.DateTimeField(_("activated"))

@@ -128,12 +128,17 @@ def _hold(changes: _Changes, wanted: Sequence[Held]) -> None:
     upgrade."""
     moment = changes.moment
     live = {line.pk: line for line in key_lines(changes.key) if line_is_live(line, at=moment)}
-    kept = {held.line_id for held in wanted if held.line_id is not None}
-    if kept - live.keys():
+    if {held.line_id for held in wanted if held.line_id is not None} - live.keys():
         raise ValidationError(
             _("A line of the list is no longer live in the key: reload the key and try again."),
             code="line_gone",
         )
+    # A row that names a line but another product replaces that line with a new one.
+    kept = {
+        held.line_id: held
+        for held in wanted
+        if held.line_id is not None and live[held.line_id].product_id == held.product.pk
+    }
     for line in live.values():
         if line.pk not in kept:
             changes.change(line, state=LineState.ENDED_BY_UPGRADE, ended_at=moment)
@@ -144,7 +149,7 @@ def _hold(changes: _Changes, wanted: Sequence[Held]) -> None:
             "expires_at": held.expires_at,
             "is_trial": held.is_trial,
         }
-        if held.line_id is not None:
+        if held.line_id in kept and kept[held.line_id] is held:
             changes.change(live[held.line_id], **fields)
         else:
             changes.add(product=held.product, **fields)
@@ -470,7 +475,7 @@ def _apply(batch: CouponBatch, changes: _Changes) -> None:
 
 def _kept_is_trial(line: CouponLine) -> bool:
     kept = line.key_line
-    return kept is not None and kept.is_trial
+    return kept is not None and kept.is_trial and kept.product_id == line.product_id
 
 
 def _extend_trial(changes: _Changes, product: Product, days: int) -> None:
@@ -515,11 +520,12 @@ def activation_deactivate(
         if current.deactivated_at is not None:
             raise ValidationError(_("This activation was undone already."), code="undone")
         rows = current.changes
+        # A line goes only with its key, and the activation with it: every line is here.
         lines = KeyLine.objects.select_related("product").in_bulk([row["line"] for row in rows])
         changed = [
             lines[row["line"]].product.name
             for row in rows
-            if row["line"] not in lines or line_record(lines[row["line"]]) != row["after"]
+            if line_record(lines[row["line"]]) != row["after"]
         ]
         if changed:
             raise ValidationError(
