@@ -33,6 +33,14 @@ class RequestLogMiddleware:
         request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
         started = time.perf_counter()
         response = self.get_response(request)
+        if request_logger.isEnabledFor(logging.INFO):
+            self._log(request, response, request_id, started)
+        response["X-Request-ID"] = request_id
+        return response
+
+    def _log(
+        self, request: HttpRequest, response: HttpResponse, request_id: str, started: float
+    ) -> None:
         request_logger.info(
             "%s %s %s",
             request.method,
@@ -48,8 +56,6 @@ class RequestLogMiddleware:
                 "ip": client_ip(request),
             },
         )
-        response["X-Request-ID"] = request_id
-        return response
 
 
 class UserLanguageMiddleware:

@@ -36,6 +36,9 @@ def client_ip(request: HttpRequest) -> str | None:
     """The direct peer, unless it is a trusted proxy (settings.TRUSTED_PROXIES): then the
     rightmost hop of X-Forwarded-For that is not a trusted proxy itself. Hops left of it were
     written by the caller and prove nothing."""
+    if not settings.TRUSTED_PROXIES:
+        # No proxy is trusted: the peer as the server saw it, on every request of the protocol.
+        return request.META.get("REMOTE_ADDR") or None
     peer = _parse(request.META.get("REMOTE_ADDR") or "")
     if peer is None:
         return None

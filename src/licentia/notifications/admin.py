@@ -94,18 +94,20 @@ class MailTemplateAdmin(ModelAdmin):
             enabled=form.cleaned_data["enabled"],
         )
 
+    def _template_and_card(self, object_id: int) -> tuple[MailTemplate, str]:
+        template = get_object_or_404(MailTemplate, pk=object_id)
+        return template, reverse("admin:notifications_mailtemplate_change", args=[template.pk])
+
     @action(description=_("Preview"), icon="preview", permissions=["view"])
     def detail_preview(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        template = get_object_or_404(MailTemplate, pk=object_id)
+        template, card_url = self._template_and_card(object_id)
         try:
             rendered = render_mail(
                 subject=template.subject, html=template.html, context=sample_context(template.kind)
             )
         except TemplateRenderError as error:
             messages.error(request, str(error))
-            return HttpResponseRedirect(
-                reverse("admin:notifications_mailtemplate_change", args=[template.pk])
-            )
+            return HttpResponseRedirect(card_url)
         return cabinet_page(
             self,
             request,
@@ -113,7 +115,7 @@ class MailTemplateAdmin(ModelAdmin):
             title=_("Preview: %(template)s") % {"template": template},
             template=template,
             rendered=rendered,
-            card_url=reverse("admin:notifications_mailtemplate_change", args=[template.pk]),
+            card_url=card_url,
             send_url=reverse(
                 "admin:notifications_mailtemplate_detail_send_test", args=[template.pk]
             ),
@@ -121,8 +123,7 @@ class MailTemplateAdmin(ModelAdmin):
 
     @action(description=_("Send a test mail"), icon="send", permissions=["view"])
     def detail_send_test(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        template = get_object_or_404(MailTemplate, pk=object_id)
-        card_url = reverse("admin:notifications_mailtemplate_change", args=[template.pk])
+        template, card_url = self._template_and_card(object_id)
         if request.method != "POST":
             return cabinet_page(
                 self,
@@ -159,8 +160,7 @@ class MailTemplateAdmin(ModelAdmin):
 
     @action(description=_("Restore the default"), icon="restart_alt", permissions=["change"])
     def detail_reset(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        template = get_object_or_404(MailTemplate, pk=object_id)
-        card_url = reverse("admin:notifications_mailtemplate_change", args=[template.pk])
+        template, card_url = self._template_and_card(object_id)
         if request.method != "POST":
             return cabinet_page(
                 self,
