@@ -72,10 +72,13 @@ def command_serve(options: argparse.Namespace) -> None:
     data_dir = _data_dir()
     if options.demo and not os.environ.get("SECRET_KEY"):
         ensure_secret_key_file(data_dir)
-    _setup_django()
-    _call("migrate", "--no-input", "--verbosity", "0")
     host, _sep, port = options.bind.rpartition(":")
     url = f"http://{host or '127.0.0.1'}:{port}/"
+    if options.demo:
+        # The demo's links (mail, sign-in) lead where it serves, unless told otherwise.
+        os.environ.setdefault("LICENTIA_BASE_URL", url.rstrip("/"))
+    _setup_django()
+    _call("migrate", "--no-input", "--verbosity", "0")
     if options.demo:
         from licentia.cabinet.demo import demo_seed
 

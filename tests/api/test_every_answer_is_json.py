@@ -1,6 +1,7 @@
 """Whatever goes wrong under /api/app/, the application gets a coded JSON refusal, never an
 HTML or text page."""
 
+import io
 import socket
 
 import pytest
@@ -52,6 +53,36 @@ def test_a_large_body_is_refused_before_it_is_read(live_server) -> None:
 
     assert answer.decode().startswith("HTTP/1.1 413")
     assert b'"code": 4130' in answer
+
+
+def chunked(client: Client, body: bytes, **extra: str):
+    """A POST whose body comes in chunks, without Content-Length, as some HTTP clients send:
+    the WSGI server hands the decoded body over as a stream of unknown length."""
+    return client.post(
+        "/api/app/v1/license",
+        data=body,
+        content_type="application/json",
+        CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input": io.BytesIO(body)},
+        **extra,
+    )
+
+
+def test_a_chunked_body_is_read(client, token_key: str) -> None:
+    answer = chunked(client, f'{{"key": "{token_key}"}}'.encode())
+
+    assert answer.status_code == 200
+    assert answer.json()["key"] == token_key
+
+
+def test_a_chunked_body_above_the_limit_is_refused_with_413_json(client, settings) -> None:
+    settings.MAX_BODY_BYTES = 100
+
+    answer = chunked(client, b'{"key": "' + b"K" * 200 + b'"}', HTTP_ACCEPT_LANGUAGE="en")
+
+    assert answer.status_code == 413
+    assert answer.json() == {"code": 4130, "message": "The request body is too large."}
 
 
 def test_a_wrong_method_is_405_json_with_the_allowed_ones(client) -> None:

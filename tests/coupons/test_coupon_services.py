@@ -401,3 +401,34 @@ def test_an_upgrade_row_naming_a_line_with_another_product_replaces_the_line(cat
     trial.refresh_from_db()
     assert trial.state == LineState.ENDED_BY_UPGRADE
     assert live(key) == [("Продукт 2", 1, False)]
+
+
+def test_a_trial_a_purchase_ended_is_not_brought_back_by_a_trial_extension(catalog, key) -> None:
+    activate(key, make_coupons(CouponKind.NEW_PRODUCT, Row(product=catalog["base"]))[0])
+    extension = make_coupons(
+        CouponKind.TRIAL_EXTEND, Row(product=catalog["base"], days=30), reusable=True
+    )[0]
+
+    with pytest.raises(ValidationError) as caught:
+        activate(key, extension)
+
+    assert "has no trial to extend" in " ".join(caught.value.messages)
+    assert live(key) == [("Продукт 1", 1, False)]
+    assert not Activation.objects.filter(coupon=extension).exists()
+
+
+def test_a_used_single_use_coupon_is_refused_without_speaking_of_reuse(catalog, key) -> None:
+    coupon = make_coupons(CouponKind.NEW_PRODUCT, Row(product=catalog["pro"]))[0]
+    reusable = make_coupons(
+        CouponKind.TRIAL_EXTEND, Row(product=catalog["usage"], days=2), reusable=True
+    )[0]
+    activate(key, coupon)
+    activate(key, reusable)
+
+    with pytest.raises(Refusal) as single:
+        activate(key, coupon)
+    with pytest.raises(Refusal) as again:
+        activate(key, reusable)
+
+    assert str(single.value.message) == "The coupon is already activated."
+    assert str(again.value.message) == "This client has activated this reusable coupon already."

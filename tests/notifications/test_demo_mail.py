@@ -60,7 +60,7 @@ def test_with_email_url_the_demos_mail_reaches_the_smtp_server(
 
 
 def test_serve_demo_prints_the_demos_mail_to_its_log(demo_server) -> None:  # noqa: F811
-    _base_url, process, _data_dir = demo_server
+    base_url, process, _data_dir = demo_server
     assert process.stdout is not None
     lines: list[str] = []
 
@@ -78,3 +78,6 @@ def test_serve_demo_prints_the_demos_mail_to_its_log(demo_server) -> None:  # no
     printed = "".join(lines)
     assert "The demo's mail is printed below, not sent: set EMAIL_URL to send it." in printed
     assert "To: it@veter.example" in printed
+    # The links lead to where the demo serves.
+    assert base_url in printed
+    assert "127.0.0.1:8000" not in printed

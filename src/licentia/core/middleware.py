@@ -1,9 +1,11 @@
+import io
 import logging
 import time
 import uuid
 from collections.abc import Callable
 
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -74,20 +76,30 @@ class UserLanguageMiddleware:
 
 
 class BodyLimitMiddleware:
-    """A body larger than settings.MAX_BODY_BYTES is refused (413) by its declared length,
-    before a byte of it is read."""
+    """A body larger than settings.MAX_BODY_BYTES is refused (413): by its declared length
+    before a byte of it is read, or, sent in chunks without a length, as soon as more than the
+    limit has arrived. A chunked body within the limit is read here, as Django reads only as
+    many bytes as Content-Length says and would see it empty."""
 
     def __init__(self, get_response: ResponseGetter) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.MAX_BODY_BYTES
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.MAX_BODY_BYTES:
+        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not length:
+            body = request.META["wsgi.input"].read(limit + 1)
+            length = len(body)
+            if length <= limit:
+                request._stream = LimitedStream(io.BytesIO(body), length)  # type: ignore[assignment]
+                request.META["CONTENT_LENGTH"] = str(length)
+        if length > limit:
             return HttpResponse(
-                f"Request body too large: the limit is {settings.MAX_BODY_BYTES} bytes.\n",
+                f"Request body too large: the limit is {limit} bytes.\n",
                 status=413,
                 content_type="text/plain; charset=utf-8",
             )

@@ -572,7 +572,14 @@ class ClientCardCoupons:
 admin_extend(
     LicenseKey,
     KeyCardCoupons,
-    actions_detail=["detail_activate_coupon", "detail_upgrade_coupon", "detail_change_line"],
+    # One menu: the key card's bar already holds the keys' and licensing's actions.
+    actions_detail=[
+        {
+            "title": gettext_lazy("Coupons"),
+            "icon": "confirmation_number",
+            "items": ["detail_activate_coupon", "detail_upgrade_coupon", "detail_change_line"],
+        }
+    ],
     readonly_fields=["activations_display"],
     fieldsets=[
         (

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -390,7 +390,12 @@ def coupon_activate(
         if batch.kind == CouponKind.UPGRADE and batch.target_key_id != key.pk:
             raise Refusal(Code.KEY_NOT_OF_COUPON)
         if _used(coupon, key):
-            raise Refusal(Code.COUPON_USED)
+            raise Refusal(
+                Code.COUPON_USED,
+                _("This client has activated this reusable coupon already.")
+                if batch.reusable
+                else None,
+            )
         moment = at or timezone.now()
         changes = _Changes(key, moment)
         _apply(batch, changes)
@@ -489,6 +494,22 @@ def _extend_trial(changes: _Changes, product: Product, days: int) -> None:
         .first()
     )
     calendar = product.trial_counting == TrialCounting.CALENDAR
+    if (
+        trial is None
+        and changes.key.lines.filter(
+            Q(is_trial=False, state=LineState.ACTIVE)
+            | Q(is_trial=True, state=LineState.ENDED_BY_PURCHASE),
+            product=product,
+        ).exists()
+    ):
+        # A trial that a purchase ended, or a product bought outright, is not brought back.
+        raise ValidationError(
+            {
+                "coupon": _("The key has bought %(product)s: it has no trial to extend.")
+                % {"product": product.name}
+            },
+            code="bought",
+        )
     if trial is None:
         changes.add(
             product=product,

@@ -47,7 +47,7 @@ class Code(IntEnum):
     COUPON_USED = (
         2041,
         409,
-        _("The coupon is already activated (a reusable one: by this client)."),
+        _("The coupon is already activated."),
         False,
     )
     MACHINE_OF_ANOTHER_EMAIL = (
