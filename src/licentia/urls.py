@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import path, re_path
+from django.views.generic import RedirectView
 
 from licentia.api.app_v1 import api as app_api
 from licentia.api.http import api_not_found
@@ -8,6 +10,8 @@ from licentia.core.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for it on every first page, signed in or not.
+    path("favicon.ico", RedirectView.as_view(url=static("cabinet/favicon.svg"), permanent=True)),
     path("api/app/v1/", app_api.urls),
     re_path(r"^api/app(?:/|$)", api_not_found),
     path("i18n/setlang/", cabinet_set_language, name="cabinet-set-language"),

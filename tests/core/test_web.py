@@ -111,3 +111,11 @@ def test_an_unknown_language_is_not_saved(manager_client, full_access_user) -> N
 
     full_access_user.refresh_from_db()
     assert full_access_user.language == "ru"
+
+
+def test_the_favicon_is_served_to_anyone(client) -> None:
+    answer = client.get("/favicon.ico", follow=True)
+
+    assert answer.status_code == 200
+    assert answer.redirect_chain[0][0].endswith("cabinet/favicon.svg")
+    assert b"<svg" in b"".join(answer.streaming_content)
