@@ -13,7 +13,7 @@ from unfold.widgets import (
 )
 
 from licentia.notifications.models import MailSettings, MailTemplate
-from licentia.notifications.services import mail_template_check
+from licentia.notifications.services import MAIL_SETTINGS_EDITABLE, mail_template_check
 
 
 class MailTemplateForm(forms.ModelForm):
@@ -53,15 +53,7 @@ class MailSettingsForm(forms.ModelForm):
 
     class Meta:
         model = MailSettings
-        fields = (
-            "host",
-            "port",
-            "security",
-            "username",
-            "sender",
-            "remind_trials",
-            "digest_opt_out",
-        )
+        fields = (*MAIL_SETTINGS_EDITABLE, "digest_opt_out")
         widgets = {"security": UnfoldAdminSelectWidget()}
 
     def new_password(self) -> str | None:
