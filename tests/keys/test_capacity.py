@@ -87,7 +87,8 @@ def test_a_usage_counted_trial_ends_when_its_days_are_used(key) -> None:
         ({}, "Бессрочная", KeyState.ACTIVE),
         ({"expires_at": NOW + timedelta(days=100)}, "Лицензия активна до", KeyState.ACTIVE),
         (
-            {"expires_at": NOW + timedelta(days=5, hours=1)},
+            # Noon of the local day five days on: five days left at any time of running.
+            {"expires_at": timezone.localtime(NOW).replace(hour=12) + timedelta(days=5)},
             "Истекает через 5 дней",
             KeyState.EXPIRING,
         ),

@@ -242,7 +242,10 @@ def test_a_usage_counted_trial_ends_after_its_days_of_use() -> None:
     )
     key = license_key_generate(client=make_client(), actor=ACTOR)
     line = key_line_add(key=key, product=trial, actor=ACTOR, is_trial=True)
-    day = timezone.now()
+    # Noon of a local day to come: an hour later is the same day of use at any time of running.
+    day = (timezone.localtime() + timedelta(days=1)).replace(
+        hour=12, minute=0, second=0, microsecond=0
+    )
 
     for moment in (day, day + timedelta(hours=1), day + timedelta(days=3)):
         session_capture(key_number=key.number, feature_id=10, unit=Unit("a", "h"), at=moment)
