@@ -6,6 +6,3 @@ class CabinetConfig(AppConfig):
     name = "licentia.cabinet"
     label = "cabinet"
     verbose_name = _("Vendor cabinet")
-
-    def ready(self) -> None:
-        from licentia.cabinet import receivers  # noqa: F401 - connects the receivers

@@ -22,7 +22,6 @@ from licentia.core import keycodes
 from licentia.core.admin import cabinet_page
 from licentia.core.audit import Actor
 from licentia.core.selectors import vendor_settings_get
-from licentia.core.signals import signal_answers
 from licentia.keys.forms import KeyLineAddForm, LicenseKeyForm
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 from licentia.keys.selectors import (
@@ -42,7 +41,6 @@ from licentia.keys.services import (
     key_update,
     license_key_generate,
 )
-from licentia.keys.signals import key_usage_asked
 
 admin.site.unregister(Client)
 
@@ -191,19 +189,7 @@ class LicenseKeyAdmin(ModelAdmin):
                     "end_url": reverse("admin:keys_keyline_end", args=[line.pk]),
                 }
             )
-        return render_to_string(
-            "keys/key_lines.html",
-            {
-                "boxes": boxes,
-                "summary": [
-                    row
-                    for rows in signal_answers(
-                        key_usage_asked, sender=LicenseKey, license_=license_, moment=now
-                    )
-                    for row in rows
-                ],
-            },
-        )
+        return render_to_string("keys/key_lines.html", {"boxes": boxes})
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[LicenseKey], search_term: str

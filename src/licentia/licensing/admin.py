@@ -5,20 +5,25 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateFilter
 
 from licentia.catalog.models import Feature, LicenseType
+from licentia.core.admin import admin_extend
 from licentia.core.admin_filters import DayRangeFilter
 from licentia.core.audit import Actor
+from licentia.keys.models import LicenseKey
+from licentia.keys.selectors import key_license
 from licentia.licensing.filters import SEAT_TYPE_CHOICES, MonitorFilter
 from licentia.licensing.models import Problem, Session, TokenConsumption
 from licentia.licensing.refusals import refusal_message
-from licentia.licensing.selectors import MONITOR_LIMIT, monitor_sessions
+from licentia.licensing.selectors import MONITOR_LIMIT, key_usage, monitor_sessions
 from licentia.licensing.services.sessions import session_reset
 
 GROUP_TITLES = {
@@ -162,3 +167,19 @@ class TokenConsumptionAdmin(ReadOnlyAdmin):
     @admin.display(description=_("client"))
     def client(self, obj: TokenConsumption) -> str:
         return obj.key.client.company
+
+
+class KeyCardUsage:
+    """The key card's license summary under its products: per feature and type the seats or
+    tokens in all, in use and free (keys know nothing of sessions)."""
+
+    @admin.display(description="")
+    def lines_display(self, obj: LicenseKey) -> str:
+        now = timezone.now()
+        summary = render_to_string(
+            "licensing/key_summary.html", {"summary": key_usage(key_license(obj, now), now)}
+        )
+        return format_html("{}{}", super().lines_display(obj), summary)  # type: ignore[misc]
+
+
+admin_extend(LicenseKey, KeyCardUsage)
