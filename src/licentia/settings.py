@@ -236,7 +236,9 @@ PROCESS_CACHE_SECONDS = float(os.environ.get("LICENTIA_PROCESS_CACHE_SECONDS", "
 AXES_FAILURE_LIMIT = int(os.environ.get("LICENTIA_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LICENTIA_LOGIN_LOCKOUT_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# Kept after a success: axes would forget every failure from the address, other user names'
+# included, so any account's sign-in would reset the guessing of another's password.
+AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "licentia.core.network.client_ip"
 AXES_USERNAME_CALLABLE = "licentia.core.lockout.lockout_username"
 AXES_LOCKOUT_CALLABLE = "licentia.core.lockout.lockout_response"

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.urls import reverse
 
 from licentia.cabinet.demo import demo_seed
+from licentia.clients.models import Client
+from tests.factories import make_client
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +97,15 @@ def test_the_monitor_shows_bad_filter_values_as_field_errors(manager_client, dem
 
     assert nul_user.context["filter_errors"] == []
     assert nul_user.context["count"] == by_user.context["count"] > 0
+
+
+def test_a_merge_posted_with_an_impossible_version_time_is_no_error(manager_client) -> None:
+    first, second = make_client(company="Альфа"), make_client(company="Альфа 2")
+
+    answer = manager_client.post(
+        reverse("admin:clients_client_merge"),
+        {"ids": [first.pk, second.pk], "main": first.pk, f"version_{first.pk}": "2024-02-30T00:00"},
+    )
+
+    assert answer.status_code == 302
+    assert Client.objects.count() == 1

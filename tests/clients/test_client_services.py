@@ -202,3 +202,12 @@ def test_an_additional_field_is_deleted_only_while_no_client_holds_a_value() -> 
     assert not ClientFieldDefinition.objects.exists()
     event = AuditEvent.objects.get(action="clientfielddefinition.delete")
     assert event.before["code"] == "city"
+
+
+def test_a_date_of_a_day_that_does_not_exist_is_a_field_error() -> None:
+    ClientFieldDefinition.objects.create(code="since", label_ru="С", kind=ExtraFieldKind.DATE)
+
+    with pytest.raises(ValidationError) as error:
+        make_client(extra={"since": "2024-02-30"})
+
+    assert set(error.value.message_dict) == {"extra.since"}

@@ -111,3 +111,14 @@ def test_read_only_sees_the_lockouts_but_cannot_unlock(client, read_only_user) -
     assert page.status_code == 200
     assert 'value="unlock"' not in page.content.decode()
     assert AccessAttempt.objects.filter(username="buh").exists()
+
+
+def test_signing_in_to_one_account_does_not_reset_the_guessing_of_another(client) -> None:
+    StaffUserFactory(username="admin")
+    StaffUserFactory(username="viewer")
+    for _ in range(4):
+        sign_in(client, "admin", "wrong", ip="203.0.113.7")
+    assert sign_in(client, "viewer", TEST_PASSWORD, ip="203.0.113.7").status_code == 302
+    client.logout()
+
+    assert sign_in(client, "admin", "wrong", ip="203.0.113.7").status_code == 429

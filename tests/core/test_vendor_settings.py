@@ -153,3 +153,13 @@ def test_the_public_key_is_shown_in_the_settings(manager_client) -> None:
 
     assert vendor_settings_get().signing_public_key in response.content.decode()
     assert "BEGIN PUBLIC KEY" in response.content.decode()
+
+
+@pytest.mark.parametrize("stored", ["v1:not base64!", "v1:", "v1:AAAA"])
+def test_a_damaged_stored_key_is_said_to_be_unreadable(stored: str) -> None:
+    VendorSettings.objects.filter(pk=VendorSettings.SINGLETON_PK).update(
+        signing_private_key_encrypted=stored
+    )
+
+    with pytest.raises(SigningKeyUnavailableError, match="SECRET_KEY_FALLBACKS"):
+        vendor_signing_key()

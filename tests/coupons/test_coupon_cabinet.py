@@ -11,7 +11,8 @@ from licentia.core.roles import READ_ONLY, SALES, SUPPORT
 from licentia.coupons.models import Activation, Coupon, CouponBatch, CouponKind, Door
 from licentia.coupons.services import Row
 from licentia.keys.models import LineState
-from tests.coupons.conftest import activate, make_coupons
+from licentia.keys.services import key_set_blocked
+from tests.coupons.conftest import ACTOR, activate, make_coupons
 from tests.factories import DistributorFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -241,3 +242,26 @@ def test_a_coupons_page_reads_its_batch_and_activations(manager_client, catalog,
     assert key.number in page
     assert "— → Продукт 2 бессрочно" in page
     assert 'name="_save"' not in page
+
+
+def test_an_upgrade_applied_at_once_and_refused_leaves_no_coupon(
+    manager_client, catalog, key
+) -> None:
+    trial = key.lines.get()
+    key_set_blocked(key=key, blocked=True, actor=ACTOR)
+
+    response = manager_client.post(
+        f"/coupons/coupon/generate/?key={key.pk}",
+        {
+            "activate_now": "on",
+            **rows(
+                {"product": "1", "multiplier": "1", "term": "perpetual", "key_line": str(trial.pk)},
+                initial=1,
+            ),
+        },
+    )
+
+    assert response.status_code == 200
+    assert "заблокирован" in response.content.decode()
+    assert not Coupon.objects.exists()
+    assert not Activation.objects.exists()

@@ -37,7 +37,10 @@ def _read_number(definition: ClientFieldDefinition, value: Any) -> int | str:
 
 
 def _read_date(definition: ClientFieldDefinition, value: Any) -> str:
-    parsed = value if isinstance(value, date) else parse_date(str(value).strip())
+    try:
+        parsed = value if isinstance(value, date) else parse_date(str(value).strip())
+    except ValueError:  # well formed but no such day: 2024-02-30
+        parsed = None
     if parsed is None:
         raise ValidationError(_("Enter a date as YYYY-MM-DD."))
     return parsed.isoformat()

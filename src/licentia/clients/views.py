@@ -1,13 +1,13 @@
 """The client list's own pages: the merge of duplicates and the list of possible duplicates.
 They are served by the cabinet's client admin, which checks the user's permissions."""
 
+from contextlib import suppress
 from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.admin import ModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from licentia.clients.merge import MergeRefusedError, clients_merge, clients_merge_preview
 from licentia.clients.models import Client
 from licentia.clients.selectors import possible_duplicates
+from licentia.core.admin import cabinet_page
 from licentia.core.audit import Actor
 from licentia.core.normalize import row_id
 
@@ -31,9 +32,10 @@ def _parse_ids(values: list[str]) -> list[int]:
 def _seen_versions(request: HttpRequest, ids: list[int]) -> dict[int, datetime]:
     versions = {}
     for client_id in ids:
-        seen = parse_datetime(request.POST.get(f"version_{client_id}", ""))
-        if seen is not None:
-            versions[client_id] = seen
+        with suppress(ValueError):  # well formed but no such time: a tampered form
+            seen = parse_datetime(request.POST.get(f"version_{client_id}", ""))
+            if seen is not None:
+                versions[client_id] = seen
     return versions
 
 
@@ -74,24 +76,26 @@ def clients_merge_view(request: HttpRequest, model_admin: ModelAdmin) -> HttpRes
             % {"count": len(others) + 1, "company": merged.company},
         )
         return HttpResponseRedirect(reverse("admin:clients_client_change", args=[merged.pk]))
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": _("Merge of duplicates"),
-        "clients": clients,
-        "ids_param": ",".join(str(client.pk) for client in clients),
-        "preview": clients_merge_preview(main=main, others=others),
-        "cancel_url": changelist_url,
-    }
-    return TemplateResponse(request, "clients/merge.html", context)
+    return cabinet_page(
+        model_admin,
+        request,
+        "clients/merge.html",
+        title=_("Merge of duplicates"),
+        clients=clients,
+        ids_param=",".join(str(client.pk) for client in clients),
+        preview=clients_merge_preview(main=main, others=others),
+        cancel_url=changelist_url,
+    )
 
 
 def clients_duplicates_view(request: HttpRequest, model_admin: ModelAdmin) -> HttpResponse:
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "title": _("Possible duplicates"),
-        "groups": possible_duplicates(),
-        "merge_url": reverse("admin:clients_client_merge"),
-    }
-    return TemplateResponse(request, "clients/duplicates.html", context)
+    return cabinet_page(
+        model_admin,
+        request,
+        "clients/duplicates.html",
+        title=_("Possible duplicates"),
+        groups=possible_duplicates(),
+        merge_url=reverse("admin:clients_client_merge"),
+    )

@@ -3,6 +3,7 @@ SECRET_KEY with a label per purpose, opened with SECRET_KEY or any of its fallba
 secret key can be rotated without losing them."""
 
 import base64
+import binascii
 import os
 
 from cryptography.exceptions import InvalidTag
@@ -37,8 +38,13 @@ def unseal(stored: str, *, purpose: bytes, bound_to: bytes | None = None) -> byt
     version, _sep, encoded = stored.partition(":")
     if version != _VERSION:
         raise UnsealError("the stored value has an unknown format")
-    blob = base64.b64decode(encoded)
+    try:
+        blob = base64.b64decode(encoded, validate=True)
+    except (ValueError, binascii.Error) as error:
+        raise UnsealError("the stored value is not base64") from error
     nonce, sealed = blob[:_NONCE_BYTES], blob[_NONCE_BYTES:]
+    if not sealed:
+        raise UnsealError("the stored value is too short")
     for secret in [settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS]:
         try:
             return AESGCM(_key(secret, purpose)).decrypt(nonce, sealed, bound_to)

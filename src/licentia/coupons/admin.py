@@ -52,6 +52,7 @@ from licentia.coupons.services import (
     coupon_batch_generate,
     coupons_set_blocked,
     key_line_change,
+    key_upgrade_now,
 )
 from licentia.keys.models import LicenseKey, LineState
 from licentia.keys.selectors import key_lines, line_is_live
@@ -323,7 +324,19 @@ class CouponAdmin(CouponPermissions, ModelAdmin):
         ]
         data = form.cleaned_data
         actor = Actor.from_request(request)
+        batch_fields = {
+            "distributor": data["distributor"],
+            "invoice_number": data["invoice_number"],
+            "invoice_date": data["invoice_date"],
+            "comment": data["comment"],
+        }
         try:
+            if key is not None and data.get("activate_now"):
+                if not request.user.has_perm(ACTIVATE):
+                    raise PermissionDenied
+                key_upgrade_now(key=key, rows=chosen, actor=actor, **batch_fields)
+                messages.success(request, _("The new composition was applied to the key."))
+                return HttpResponseRedirect(reverse("admin:keys_licensekey_change", args=[key.pk]))
             batch = coupon_batch_generate(
                 kind=CouponKind.UPGRADE if key else data["kind"],
                 rows=chosen,
@@ -331,20 +344,8 @@ class CouponAdmin(CouponPermissions, ModelAdmin):
                 count=data.get("count", 1),
                 reusable=data.get("reusable", False),
                 target_key=key,
-                distributor=data["distributor"],
-                invoice_number=data["invoice_number"],
-                invoice_date=data["invoice_date"],
-                comment=data["comment"],
+                **batch_fields,
             )
-            if key is not None and data.get("activate_now"):
-                coupon_activate(
-                    key_number=key.number,
-                    code=batch.coupons.get().code,
-                    door=Door.CABINET,
-                    actor=actor,
-                )
-                messages.success(request, _("The new composition was applied to the key."))
-                return HttpResponseRedirect(reverse("admin:keys_licensekey_change", args=[key.pk]))
         except ValidationError as error:
             for message in error.messages:
                 form.add_error(None, message)

@@ -29,6 +29,7 @@ from licentia.coupons.models import (
     CouponBatch,
     CouponKind,
     CouponLine,
+    Door,
     Term,
 )
 from licentia.coupons.selectors import coupon_code_parse, product_takes_multiplier
@@ -200,10 +201,33 @@ def key_line_change(
 ) -> list[dict[str, Any]]:
     """Changes a live line's multiplier or expiry, or makes a trial line a purchased one."""
     moment = at or timezone.now()
-    live = [other for other in key_lines(line.key) if line_is_live(other, at=moment)]
+    with transaction.atomic():
+        # Locked before the lines are read: a line added meanwhile is kept, not ended.
+        key = LicenseKey.objects.select_for_update().get(pk=line.key_id)
+        return key_hold(
+            key=key,
+            wanted=_changed_line(
+                key, line, moment, multiplier=multiplier, expires_at=expires_at, purchased=purchased
+            ),
+            actor=actor,
+            at=moment,
+        )
+
+
+def _changed_line(
+    key: LicenseKey,
+    line: KeyLine,
+    moment: datetime,
+    *,
+    multiplier: int,
+    expires_at: datetime | None,
+    purchased: bool,
+) -> list[Held]:
+    """The key's live lines as they are, but for the one line changed."""
+    live = [other for other in key_lines(key) if line_is_live(other, at=moment)]
     if line.pk not in {other.pk for other in live}:
         raise ValidationError(_("Only a live line can be changed."), code="line_not_live")
-    wanted = [
+    return [
         Held(
             product=other.product,
             multiplier=multiplier if other.pk == line.pk else other.multiplier,
@@ -213,7 +237,6 @@ def key_line_change(
         )
         for other in live
     ]
-    return key_hold(key=line.key, wanted=wanted, actor=actor, at=moment)
 
 
 # The generator.
@@ -351,6 +374,20 @@ def _fresh_codes(prefix: str, count: int) -> list[str]:
 # Activation.
 
 
+def key_upgrade_now(
+    *, key: LicenseKey, rows: Sequence[Row], actor: Actor, **batch_fields: Any
+) -> Activation:
+    """An upgrade applied at once (Сразу активировать): its coupon made and activated in one
+    transaction, so that a refused activation leaves no coupon behind."""
+    with transaction.atomic():
+        batch = coupon_batch_generate(
+            kind=CouponKind.UPGRADE, rows=rows, actor=actor, target_key=key, **batch_fields
+        )
+        return coupon_activate(
+            key_number=key.number, code=batch.coupons.get().code, door=Door.CABINET, actor=actor
+        )
+
+
 def _coupon_locked(code: str) -> Coupon:
     coupons = Coupon.objects.select_related("batch")
     # LICENTIA_COUPON_LOCK exists for the test that shows the race without the lock.
@@ -448,7 +485,7 @@ def _expiry(line: CouponLine, moment: datetime) -> datetime | None:
 
 def _apply(batch: CouponBatch, changes: _Changes) -> None:
     moment = changes.moment
-    lines = list(batch.lines.select_related("product").order_by("id"))
+    lines = list(batch.lines.select_related("product", "key_line").order_by("id"))
     if batch.kind == CouponKind.NEW_PRODUCT:
         for line in lines:
             for trial in trials_ended_by(changes.key, line.product).order_by("id"):
@@ -587,14 +624,16 @@ def activation_deactivate(
 def coupons_set_blocked(*, coupons: QuerySet[Coupon], blocked: bool, actor: Actor) -> int:
     """Blocks or unblocks the coupons; returns how many changed."""
     with transaction.atomic():
-        # The rows alone: a list's query may join tables a row lock cannot reach.
-        chosen = list(coupons.values_list("pk", flat=True))
+        # The rows alone, by a subquery: a list's query may join tables a row lock cannot
+        # reach, and tens of thousands of ids are more than SQLite takes as parameters.
         changed = list(
-            Coupon.objects.select_for_update().filter(pk__in=chosen).exclude(blocked=blocked)
+            Coupon.objects.select_for_update()
+            .filter(pk__in=coupons.values("pk"))
+            .exclude(blocked=blocked)
         )
-        for coupon in changed:
-            coupon.blocked = blocked
-        Coupon.objects.bulk_update(changed, ["blocked"])
+        Coupon.objects.filter(pk__in=coupons.values("pk"), blocked=not blocked).update(
+            blocked=blocked
+        )
         for coupon in changed:
             audit_record(
                 actor=actor,

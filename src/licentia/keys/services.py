@@ -122,9 +122,10 @@ def key_update(
     """The key card's save, all or nothing: changes to the own fields of the key's client, the
     key moved to another client, blocked or unblocked; each change audited as its own."""
     with transaction.atomic():
-        current = LicenseKey.objects.select_for_update().get(pk=key.pk)
+        # The client before the key, in the order a merge locks them.
         if client_changes:
-            client_update(client=current.client, actor=actor, **client_changes)
+            client_update(client=key.client, actor=actor, **client_changes)
+        current = LicenseKey.objects.select_for_update().get(pk=key.pk)
         if client.pk != current.client_id:
             current = key_rebind(key=current, client=client, actor=actor)
         return key_set_blocked(key=current, blocked=blocked, actor=actor)
