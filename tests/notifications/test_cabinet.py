@@ -267,3 +267,35 @@ def test_a_read_only_user_sees_the_outbox_but_cannot_send_again(
     assert response.status_code == 403
     failed_mail.refresh_from_db()
     assert failed_mail.status == MailStatus.FAILED
+
+
+def test_a_template_that_fails_when_run_cannot_be_saved(manager_client) -> None:
+    row = template()
+    response = manager_client.post(
+        change_url(row), {"subject": "ok", "html": "<div>{{ 1 / 0 }}</div>", "enabled": "on"}
+    )
+
+    assert response.status_code == 200
+    assert "division by zero" in response.content.decode()
+    row.refresh_from_db()
+    assert row.subject != "ok"
+
+
+def test_reading_the_mail_templates_does_not_allow_a_test_mail(client, read_only_user) -> None:
+    client.force_login(read_only_user)
+    row = template()
+
+    answer = client.post(
+        reverse("admin:notifications_mailtemplate_detail_send_test", args=[row.pk])
+    )
+
+    assert answer.status_code == 403
+    assert not Notification.objects.exists()
+
+
+def test_a_card_action_with_a_non_numeric_id_is_not_found(manager_client) -> None:
+    answer = manager_client.get(
+        reverse("admin:notifications_mailtemplate_detail_preview", args=["abc"])
+    )
+
+    assert answer.status_code == 404

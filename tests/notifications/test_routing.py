@@ -217,3 +217,18 @@ def test_activating_a_coupon_mails_the_products_it_gave_and_not_the_trial_it_end
     body = text_part(message)
     assert "Перезапустите программу." in body
     assert "Откройте Сервис → Лицензии." not in body
+
+
+def test_the_activation_text_reaches_the_mail_as_the_html_it_was_written_in(
+    smtp, trial_product
+) -> None:
+    product = make_product(200, activation_text_ru="<p>Перезапустите <b>программу</b>.</p>")
+    key = license_key_generate(client=make_client(email="buh@romashka.ru"), actor=ACTOR)
+    line = key_line_add(key=key, product=product, actor=ACTOR)
+    with transaction.atomic():
+        notify_coupon_activated(key=key, coupon="DEMOUPD-ABCDE", lines=[line])
+    send_all()
+
+    [message] = smtp.received
+    assert "<b>программу</b>" in html_part(message)
+    assert "&lt;b&gt;" not in html_part(message)

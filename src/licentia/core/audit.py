@@ -18,7 +18,13 @@ from licentia.core.network import client_ip
 # Never copied into the log: hashes and encrypted secrets are not for reading, and derived
 # columns only repeat the other fields.
 UNLOGGED_FIELDS = frozenset(
-    {"password", "signing_private_key_encrypted", "secret_hash", "company_key"}
+    {
+        "password",
+        "signing_private_key_encrypted",
+        "password_encrypted",
+        "secret_hash",
+        "company_key",
+    }
 )
 
 

@@ -21,6 +21,7 @@ from licentia.clients.search import client_search
 from licentia.core import keycodes
 from licentia.core.admin import cabinet_page
 from licentia.core.audit import Actor
+from licentia.core.normalize import row_id
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.forms import KeyLineAddForm, LicenseKeyForm
 from licentia.keys.models import KeyLine, LicenseKey, LineState
@@ -87,7 +88,7 @@ class ClientCardAdmin(ClientAdmin):
         permissions=["generate_key"],
     )
     def detail_generate_key(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        client = get_object_or_404(Client, pk=object_id)
+        client = get_object_or_404(Client, pk=row_id(str(object_id)))
         card_url = reverse("admin:clients_client_change", args=[object_id])
         if request.method != "POST":
             # Generating a key changes data, so a plain link visit only asks for confirmation.
@@ -258,7 +259,7 @@ class LicenseKeyAdmin(ModelAdmin):
 
     @action(description=_("Add a product"), icon="add_circle", permissions=["change"])
     def detail_add_line(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        key = get_object_or_404(LicenseKey, pk=object_id)
+        key = get_object_or_404(LicenseKey, pk=row_id(str(object_id)))
         card_url = reverse("admin:keys_licensekey_change", args=[key.pk])
         form = KeyLineAddForm(request.POST or None)
         if request.method == "POST" and form.is_valid():

@@ -15,6 +15,7 @@ from unfold.decorators import action
 from licentia.clients.models import Client
 from licentia.core.admin import SingletonAdmin, admin_extend, cabinet_page
 from licentia.core.audit import Actor
+from licentia.core.normalize import row_id
 from licentia.notifications.defaults import sample_context, variables_of
 from licentia.notifications.delivery import notification_send_now, smtp_check
 from licentia.notifications.forms import (
@@ -95,7 +96,7 @@ class MailTemplateAdmin(ModelAdmin):
         )
 
     def _template_and_card(self, object_id: int) -> tuple[MailTemplate, str]:
-        template = get_object_or_404(MailTemplate, pk=object_id)
+        template = get_object_or_404(MailTemplate, pk=row_id(str(object_id)))
         return template, reverse("admin:notifications_mailtemplate_change", args=[template.pk])
 
     @action(description=_("Preview"), icon="preview", permissions=["view"])
@@ -121,7 +122,7 @@ class MailTemplateAdmin(ModelAdmin):
             ),
         )
 
-    @action(description=_("Send a test mail"), icon="send", permissions=["view"])
+    @action(description=_("Send a test mail"), icon="send", permissions=["change"])
     def detail_send_test(self, request: HttpRequest, object_id: int) -> HttpResponse:
         template, card_url = self._template_and_card(object_id)
         if request.method != "POST":
@@ -236,7 +237,7 @@ class MailSettingsAdmin(SingletonAdmin):
     def response_change(self, request: HttpRequest, obj: Model) -> HttpResponse:
         return HttpResponseRedirect(request.path)
 
-    @action(description=_("Check the connection"), icon="lan", permissions=["view"])
+    @action(description=_("Check the connection"), icon="lan", permissions=["change"])
     def detail_check_connection(self, request: HttpRequest, object_id: int) -> HttpResponse:
         error = smtp_check()
         if error is None:
@@ -345,7 +346,7 @@ class NotificationAdmin(ModelAdmin):
 
     @action(description=_("Send again"), icon="send", permissions=["change"])
     def detail_resend(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        row = get_object_or_404(Notification, pk=object_id)
+        row = get_object_or_404(Notification, pk=row_id(str(object_id)))
         card_url = reverse("admin:notifications_notification_change", args=[row.pk])
         if request.method != "POST":
             return cabinet_page(

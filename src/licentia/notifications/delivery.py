@@ -93,7 +93,7 @@ def _classify(error: BaseException) -> PermanentFailure | None:
         if codes and all(code >= 500 for code in codes):
             return PermanentFailure(_describe(error), address_refused=True)
         return None
-    if isinstance(error, smtplib.SMTPAuthenticationError):
+    if isinstance(error, smtplib.SMTPAuthenticationError | smtplib.SMTPSenderRefused):
         return None  # the settings are wrong, not the mail: it goes once they are fixed
     if isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500:
         return PermanentFailure(_describe(error))

@@ -62,6 +62,8 @@ def _render(env: ImmutableSandboxedEnvironment, source: str, context: dict, part
         raise TemplateRenderError(
             str(error.message or error), part=part, line=_error_line(error)
         ) from error
+    except Exception as error:
+        raise TemplateRenderError(str(error), part=part, line=_error_line(error)) from error
 
 
 def html_to_text(html: str) -> str:

@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from markupsafe import Markup
 
 from licentia.catalog.models import Feature, Product
 from licentia.clients.models import Client
@@ -80,8 +81,7 @@ def mail_settings_get() -> MailSettings:
 
 def _settings_snapshot(current: MailSettings) -> dict[str, Any]:
     data = snapshot(current)
-    # The password never reaches the log, not even encrypted; only whether one is set.
-    data.pop("password_encrypted", None)
+    # Only whether a password is set: the sealed one is never logged (core.audit).
     data["password_set"] = bool(current.password_encrypted)
     data["digest_opt_out"] = sorted(current.digest_opt_out.values_list("pk", flat=True))
     return data
@@ -343,10 +343,11 @@ def _product_name(product: Product) -> str:
     return product.name  # in the active language
 
 
-def _activation_text(product: Product) -> str:
+def _activation_text(product: Product) -> Markup:
+    # Stored as HTML the catalog cleaned (nh3, catalog.admin), so marked safe for the mail.
     if translation.get_language() == "en" and product.activation_text_en:
-        return product.activation_text_en
-    return product.activation_text_ru
+        return Markup(product.activation_text_en)  # noqa: S704
+    return Markup(product.activation_text_ru)  # noqa: S704
 
 
 def _line_context(line: KeyLine) -> dict[str, Any]:
@@ -362,12 +363,11 @@ def _line_context(line: KeyLine) -> dict[str, Any]:
 
 
 def notify_new_trial(*, line: KeyLine, key: LicenseKey) -> list[Notification]:
-    with transaction.atomic():
-        return mail_to_client(
-            kind=MailKind.NEW_TRIAL,
-            key=key,
-            context=lambda: {"products": [_line_context(line)], "expiry": _day(line.expires_at)},
-        )
+    return mail_to_client(
+        kind=MailKind.NEW_TRIAL,
+        key=key,
+        context=lambda: {"products": [_line_context(line)], "expiry": _day(line.expires_at)},
+    )
 
 
 def notify_coupon_activated(
