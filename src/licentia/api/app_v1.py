@@ -118,7 +118,8 @@ def on_invalid_data(request: HttpRequest, exc: DjangoValidationError) -> HttpRes
 
 
 def on_database_unreachable(request: HttpRequest, exc: Exception) -> HttpResponse:
-    logger.warning("The database is unreachable: %s", exc)
+    # With the traceback: a deadlock or a cancelled query is an OperationalError too.
+    logger.warning("The database is unreachable: %s", exc, exc_info=exc)
     return _refusal_response(
         request, Refusal(Code.DATABASE_UNAVAILABLE, retry_after=RETRY_AFTER_SECONDS)
     )

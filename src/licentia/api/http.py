@@ -39,7 +39,7 @@ class JsonRefusalMiddleware:
         response = self.get_response(request)
         if (
             response.status_code < 400
-            or not (request.path == API_ROOT or request.path.startswith(API_ROOT + "/"))
+            or not (request.path_info == API_ROOT or request.path_info.startswith(API_ROOT + "/"))
             or response.get("Content-Type", "").startswith("application/json")
         ):
             return response

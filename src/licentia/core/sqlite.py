@@ -53,8 +53,12 @@ def keep_private(database: dict[str, Any]) -> None:
     if database["ENGINE"] != "django.db.backends.sqlite3" or name.startswith((":", "file:")):
         return
     path = Path(name)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if not path.exists():
+        # Only a file that is not there yet is made: a user who may only read an existing
+        # database (`licentia check`) still starts.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         with contextlib.suppress(FileNotFoundError, PermissionError):
             file.chmod(0o600)
