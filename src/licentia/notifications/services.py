@@ -13,7 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -394,6 +395,14 @@ def notify_capture_refused(
     """At most one mail per key and feature a day; refusals inside the day wait for the next
     one (problem_alerts_flush writes it when the day is over)."""
     if key is None or code not in MAILED_PROBLEM_CODES:
+        return []
+    # The refusals of a day after its mail, all seats taken for hours: one statement each.
+    waiting = ProblemAlert.objects.filter(
+        key_number=key.number,
+        feature_id=feature_id,
+        last_sent_at__gt=moment - PROBLEM_MAIL_INTERVAL,
+    ).update(pending_since=Coalesce(F("pending_since"), Value(moment, DateTimeField())))
+    if waiting:
         return []
     ProblemAlert.objects.bulk_create(
         [ProblemAlert(key_number=key.number, feature_id=feature_id)], ignore_conflicts=True
