@@ -201,7 +201,12 @@ class SingletonAdmin(ModelAdmin):
 class VendorSettingsAdmin(SingletonAdmin):
     fieldsets = (
         (_("License keys"), {"fields": ("key_prefix",)}),
-        (_("Sessions"), {"fields": ("lease_seconds", "offline_grace_days")}),
+        (
+            _("Sessions"),
+            {"fields": ("lease_seconds", "offline_grace_days", "session_retention_days")},
+        ),
+        (_("Client cabinet"), {"fields": ("client_resets_per_30_days",)}),
+        (_("Vendor API"), {"fields": ("api_calls_per_minute",)}),
         (_("Expiry reminders"), {"fields": ("first_reminder_days", "second_reminder_days")}),
         (_("Signing key"), {"fields": ("public_key_display", "updated_at")}),
     )

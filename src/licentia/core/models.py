@@ -63,6 +63,27 @@ class VendorSettings(models.Model):
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
+    client_resets_per_30_days = models.PositiveIntegerField(
+        _("self-service resets per key in 30 days"),
+        default=5,
+        validators=[MaxValueValidator(1000)],
+        help_text=_(
+            "How many seats a client may free itself in its cabinet, per key, in any 30 days; "
+            "past it the client is asked to contact the vendor."
+        ),
+    )
+    api_calls_per_minute = models.PositiveIntegerField(
+        _("vendor API calls per key per minute"),
+        default=600,
+        validators=[MinValueValidator(1), MaxValueValidator(100000)],
+        help_text=_("Calls past this rate get 429 with Retry-After."),
+    )
+    session_retention_days = models.PositiveIntegerField(
+        _("keep ended sessions, days"),
+        default=180,
+        validators=[MinValueValidator(31), MaxValueValidator(3650)],
+        help_text=_("Ended sessions older than this are deleted by the worker."),
+    )
     signing_public_key = models.CharField(
         _("signing public key"), max_length=64, editable=False, default=""
     )
