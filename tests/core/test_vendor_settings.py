@@ -22,6 +22,9 @@ VALID_FORM = {
     "offline_grace_days": 14,
     "first_reminder_days": 20,
     "second_reminder_days": 2,
+    "session_retention_days": 90,
+    "client_resets_per_30_days": 3,
+    "api_calls_per_minute": 120,
 }
 
 
@@ -112,6 +115,11 @@ def test_a_manager_changes_the_settings_in_the_cabinet(manager_client, full_acce
         300,
         14,
     )
+    assert (
+        current.session_retention_days,
+        current.client_resets_per_30_days,
+        current.api_calls_per_minute,
+    ) == (90, 3, 120)
     event = AuditEvent.objects.get(action="vendor_settings.update")
     assert event.actor_label == full_access_user.username
     assert event.ip == "127.0.0.1"
