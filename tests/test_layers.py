@@ -21,6 +21,7 @@ FLOORS = {
     "statistics": 5,
     "api": 6,
     "cabinet": 6,
+    "portal": 6,
 }
 
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "licentia.coupons",
     "licentia.notifications",
     "licentia.api",
+    "licentia.portal",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

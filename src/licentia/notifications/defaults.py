@@ -44,6 +44,11 @@ KIND_VARIABLES: dict[str, dict[str, Any]] = {
         "trial": _("yes for a trial"),
     },
     MailKind.NEW_KEY: {},
+    MailKind.CLIENT_SIGN_IN: {
+        "link": _("the one-time sign-in link to the client cabinet"),
+        "valid_minutes": _("minutes the link stays valid"),
+        "email": _("the address the link was asked for"),
+    },
     MailKind.MANAGER_DIGEST: {
         "manager": _("the manager's name"),
         "date": _("the digest's date"),
@@ -103,6 +108,11 @@ def sample_context(kind: str) -> dict[str, Any]:
         },
         MailKind.EXPIRED: {"product": "Бухгалтерия ПРОФ", "expiry": "2030-12-31", "trial": False},
         MailKind.NEW_KEY: {},
+        MailKind.CLIENT_SIGN_IN: {
+            "link": "https://licensing.example.ru/my/link/sample-token/",
+            "valid_minutes": 15,
+            "email": "buh@romashka.ru",
+        },
         MailKind.MANAGER_DIGEST: {
             "manager": "Мария Иванова",
             "date": "2030-12-01",
@@ -251,6 +261,26 @@ DEFAULTS: dict[str, Defaults] = {
             "New license key for {{ company }}",
             "<div>Hello{% if contact %}, {{ contact }}{% endif %}!</div>\n"
             "<div>A license key was made for {{ company }}: <strong>{{ key }}</strong>.</div>",
+        ),
+    },
+    MailKind.CLIENT_SIGN_IN: {
+        "ru": (
+            "Вход в личный кабинет {{ company }}",
+            "<div>Здравствуйте!</div>\n"
+            "<div>Для адреса {{ email }} запрошен вход в личный кабинет {{ company }} "
+            "на сервере лицензирования.</div>\n"
+            '<div><a href="{{ link }}">Войти в личный кабинет</a></div>\n'
+            "<div>Ссылка действует {{ valid_minutes }} минут и открывает кабинет один раз. "
+            "Если вы не запрашивали вход, просто удалите это письмо.</div>",
+        ),
+        "en": (
+            "Sign in to the client cabinet of {{ company }}",
+            "<div>Hello!</div>\n"
+            "<div>Signing in to the client cabinet of {{ company }} on the license server "
+            "was asked for {{ email }}.</div>\n"
+            '<div><a href="{{ link }}">Sign in to the client cabinet</a></div>\n'
+            "<div>The link works once, for {{ valid_minutes }} minutes. If you did not ask "
+            "to sign in, delete this mail.</div>",
         ),
     },
     MailKind.MANAGER_DIGEST: {

@@ -14,6 +14,7 @@ class MailKind(models.TextChoices):
     EXPIRED = "expired", _("license expired")
     NEW_KEY = "new_key", _("new license key")
     MANAGER_DIGEST = "manager_digest", _("manager digest")
+    CLIENT_SIGN_IN = "client_sign_in", _("client cabinet sign-in")
     TEST = "test", _("test message")
 
 

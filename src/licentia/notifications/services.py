@@ -389,6 +389,30 @@ def notify_new_key(*, key: LicenseKey, actor: Actor) -> list[Notification]:
     return mail_to_client(kind=MailKind.NEW_KEY, key=key, context=dict)
 
 
+def notify_client_sign_in(
+    *, client: Client, key: LicenseKey | None, email: str, link: str, valid_minutes: int
+) -> list[Notification]:
+    """The one-time sign-in link of the client cabinet, to the very address it was asked for
+    (never routed to a distributor or copied to the manager: it opens the cabinet)."""
+    return mail_write(
+        kind=MailKind.CLIENT_SIGN_IN,
+        language=client.language,
+        recipients=[Recipient(email, MailRole.CLIENT)],
+        context={
+            "company": client.company,
+            "contact": client.contact,
+            "client_email": client.email,
+            "key": key.number if key is not None else "",
+            "cabinet_link": settings.BASE_URL,
+            "link": link,
+            "valid_minutes": valid_minutes,
+            "email": email,
+        },
+        client=client,
+        key=key,
+    )
+
+
 def notify_capture_refused(
     *, key: LicenseKey | None, feature_id: int, code: int, moment: datetime
 ) -> list[Notification]:
