@@ -269,7 +269,8 @@ DEFAULTS: dict[str, Defaults] = {
             "<div>Здравствуйте!</div>\n"
             "<div>Для адреса {{ email }} запрошен вход в личный кабинет {{ company }} "
             "на сервере лицензирования.</div>\n"
-            '<div><a href="{{ link }}">Войти в личный кабинет</a></div>\n'
+            "<div>Чтобы войти, откройте ссылку:</div>\n"
+            '<div><a href="{{ link }}">{{ link }}</a></div>\n'
             "<div>Ссылка действует {{ valid_minutes }} минут и открывает кабинет один раз. "
             "Если вы не запрашивали вход, просто удалите это письмо.</div>",
         ),
@@ -278,7 +279,8 @@ DEFAULTS: dict[str, Defaults] = {
             "<div>Hello!</div>\n"
             "<div>Signing in to the client cabinet of {{ company }} on the license server "
             "was asked for {{ email }}.</div>\n"
-            '<div><a href="{{ link }}">Sign in to the client cabinet</a></div>\n'
+            "<div>To sign in, open the link:</div>\n"
+            '<div><a href="{{ link }}">{{ link }}</a></div>\n'
             "<div>The link works once, for {{ valid_minutes }} minutes. If you did not ask "
             "to sign in, delete this mail.</div>",
         ),

@@ -2,6 +2,7 @@
 are kept only as their SHA-256 hashes."""
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from licentia.clients.models import Client
@@ -63,7 +64,7 @@ class PortalSession(models.Model):
     )
     email = models.EmailField(_("e-mail"))
     token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(_("signed in"), auto_now_add=True)
+    created_at = models.DateTimeField(_("signed in"), default=timezone.now)
     expires_at = models.DateTimeField(_("valid until"))
     last_seen_at = models.DateTimeField(_("last seen"))
     ended_at = models.DateTimeField(_("signed out"), null=True, blank=True)

@@ -192,6 +192,7 @@ def sign_in_link_use(
             client=client,
             email=link.email,
             token_hash=token_hash(session_token),
+            created_at=moment,
             expires_at=moment + SESSION_LIFETIME,
             last_seen_at=moment,
             ip=ip,
