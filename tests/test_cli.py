@@ -122,7 +122,7 @@ def sign_in(base_url: str, username: str, password: str) -> str:
 def test_serve_demo_starts_a_seeded_server_and_prints_a_working_login(demo_server) -> None:
     base_url, process, data_dir = demo_server
     assert process.stdout is not None
-    banner = "".join(process.stdout.readline() for _ in range(4))
+    banner = "".join(process.stdout.readline() for _ in range(8))
 
     assert f"{base_url}/" in banner
     username = re.search(r"Login: (\S+)", banner)
@@ -135,3 +135,20 @@ def test_serve_demo_starts_a_seeded_server_and_prints_a_working_login(demo_serve
     assert "Настройки вендора" in dashboard
     assert (data_dir / "licentia.sqlite3").exists()
     assert (data_dir / "demo-login.txt").stat().st_mode & 0o777 == 0o600
+
+    link = re.search(rf"{re.escape(base_url)}/my/link/\S+/", banner)
+    assert link, banner
+    assert "anna@romashka.example" in banner
+    assert "ООО «Ромашка»" in client_cabinet(link.group(0))
+
+
+def client_cabinet(link: str) -> str:
+    """The client cabinet's keys page, signed in through the link."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(link)
+    token = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token}).encode()
+    request = urllib.request.Request(link, data=form, headers={"Referer": link})  # noqa: S310
+    with opener.open(request) as response:
+        return str(response.read().decode())

@@ -82,12 +82,21 @@ def command_serve(options: argparse.Namespace) -> None:
     if options.demo:
         from licentia.cabinet.demo import demo_seed
 
+        from licentia.portal.demo import demo_client_link
+
         login = demo_seed(data_dir=data_dir)
         print(
             f"\nLicentia demo is starting at {url}\n"
             f"Login: {login.username}\nPassword: {login.password}\n"
             "(the demo users sales, support and viewer share this password)\n"
         )
+        client_link = demo_client_link()
+        if client_link is not None:
+            print(
+                f"Client cabinet of {client_link.company} ({client_link.email}), "
+                f"a sign-in link for one use within 15 minutes:\n{client_link.url}\n"
+                f"(later ask for a new one at {url}my/ with a key of the client and that e-mail)\n"
+            )
         from django.conf import settings
 
         if settings.EMAIL_BACKEND.endswith(".console.EmailBackend"):
