@@ -81,7 +81,6 @@ def command_serve(options: argparse.Namespace) -> None:
     _call("migrate", "--no-input", "--verbosity", "0")
     if options.demo:
         from licentia.cabinet.demo import demo_seed
-
         from licentia.portal.demo import demo_client_link
 
         login = demo_seed(data_dir=data_dir)
