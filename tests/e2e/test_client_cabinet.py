@@ -4,8 +4,10 @@ it from another host with licentia_client, activate a coupon."""
 
 import re
 import time
+from collections.abc import Iterator
 
 import pytest
+from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, expect
 
 from licentia.catalog.models import LicenseType
@@ -17,7 +19,7 @@ from licentia.notifications.delivery import outbox_send_due
 from licentia.notifications.services import mail_settings_update
 from licentia_client import LicentiaClient, LicentiaError
 from tests.factories import make_client, make_product
-from tests.notifications.conftest import MailServer, mail_server  # noqa: F401 - the fixture
+from tests.notifications.conftest import MailServer, _free_port
 
 WORDS = {
     "ru": {
@@ -51,9 +53,19 @@ WORDS = {
 }
 
 
-def _mailed_link(mail_server: MailServer, address: str, subject: str) -> str:
+@pytest.fixture
+def mail_server() -> Iterator[MailServer]:
+    """The test SMTP server of the mail tests, on loopback."""
+    server = MailServer(host="127.0.0.1", port=_free_port())
+    controller = Controller(server, hostname=server.host, port=server.port)
+    controller.start()
+    yield server
+    controller.stop()
+
+
+def _mailed_link(server: MailServer, address: str, subject: str) -> str:
     deadline = time.monotonic() + 20
-    while not (found := [m for m in mail_server.to(address) if subject in str(m["Subject"])]):
+    while not (found := [m for m in server.to(address) if subject in str(m["Subject"])]):
         outbox_send_due()
         if time.monotonic() > deadline:
             raise AssertionError("no sign-in mail arrived")
