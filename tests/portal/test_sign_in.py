@@ -166,3 +166,28 @@ def test_the_sign_in_page_is_russian_first_and_english_on_request(db: None) -> N
     assert "Прислать ссылку для входа" in russian
     english = HttpClient(HTTP_COOKIE="django_language=en").get("/my/").content.decode()
     assert "Sign in to the client cabinet" in english
+
+
+def test_old_links_and_sessions_are_pruned_and_live_ones_kept(ours: Company) -> None:
+    from licentia.portal.services import portal_records_prune
+
+    sign_in_link_issue(client=ours.client, email="buh@romashka.ru", actor=ACTOR)
+    fresh = sign_in_link_issue(client=ours.client, email="buh@romashka.ru", actor=ACTOR)
+    SignInLink.objects.exclude(pk=SignInLink.objects.order_by("-id")[0].pk).update(
+        expires_at=timezone.now() - timedelta(days=2)
+    )
+    HttpClient().post("/" + fresh.split("/", 3)[3])
+    now = timezone.now()
+    PortalSession.objects.create(
+        client=ours.client,
+        email="buh@romashka.ru",
+        token_hash="0" * 64,
+        expires_at=now,
+        last_seen_at=now,
+        ended_at=now - timedelta(days=31),
+    )
+
+    assert portal_records_prune() == 2
+
+    assert SignInLink.objects.count() == 1
+    assert PortalSession.objects.get().ended_at is None

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -326,3 +327,15 @@ def view_as_record(*, client: Client, actor: Actor) -> None:
     """A manager opens the client's cabinet, read-only, for a support call."""
     with transaction.atomic():
         audit_record(actor=actor, action="portal.view_as", instance=client)
+
+
+def portal_records_prune(*, at: datetime | None = None) -> int:
+    """Forgets links a day after they stopped working, and sessions 30 days after they
+    ended or ran out; the audit keeps every sign-in."""
+    moment = at or timezone.now()
+    links, _by_model = SignInLink.objects.filter(expires_at__lt=moment - timedelta(days=1)).delete()
+    old = moment - timedelta(days=30)
+    sessions, _by_model = PortalSession.objects.filter(
+        Q(ended_at__lt=old) | Q(expires_at__lt=old)
+    ).delete()
+    return links + sessions
