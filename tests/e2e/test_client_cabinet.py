@@ -141,3 +141,32 @@ def test_a_client_signs_in_by_mail_frees_a_host_and_activates_a_coupon(
     assert Activation.objects.get().door == Door.CLIENT_CABINET
     page.get_by_role("link", name=words["keys"]).first.click()
     expect(page.locator("main")).to_contain_text("3 USER")
+
+
+def test_a_manager_opens_the_client_cabinet_from_the_card_read_only(
+    page: Page, full_access_user
+) -> None:
+    from tests.e2e.test_cabinet_shell import sign_in
+
+    actor = Actor.system("e2e")
+    product = make_product(1, (20, LicenseType.HOST, 1, False))
+    client = make_client(company="ООО Ромашка", email="it@romashka.example")
+    key = license_key_generate(client=client, actor=actor)
+    key_line_add(key=key, product=product, actor=actor)
+    from licentia.licensing.services.sessions import session_capture
+    from licentia.licensing.units import Unit
+
+    session_capture(key_number=key.number, feature_id=20, unit=Unit(host="old-server"))
+
+    sign_in(page, full_access_user.username)
+    page.goto(f"/clients/client/{client.pk}/change/")
+    page.get_by_role("link", name="Открыть кабинет клиента").click()
+
+    expect(page).to_have_url(re.compile(r"/my/stats/$"))
+    expect(page.locator(".banner")).to_contain_text("только просмотр")
+    expect(page.locator("#captures-chart")).to_have_attribute("data-drawn", "1")
+    page.get_by_role("link", name="Монитор сессий").click()
+    expect(page.locator("#monitor tbody tr", has_text="old-server")).to_have_count(1)
+    expect(page.get_by_role("button", name="Отвязать")).to_have_count(0)
+    page.get_by_role("button", name="Вернуться в кабинет вендора").click()
+    expect(page).to_have_url(re.compile(rf"/clients/client/{client.pk}/change/$"))
