@@ -3,6 +3,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from django.core import mail
 from django.test import Client as HttpClient
 from django.utils import translation
 
@@ -11,6 +12,7 @@ from licentia.clients.models import Client
 from licentia.core.audit import Actor
 from licentia.keys.models import LicenseKey
 from licentia.keys.services import key_line_add, license_key_generate
+from licentia.notifications.delivery import outbox_send_due
 from licentia.notifications.models import MailKind, Notification
 from licentia.portal.services import sign_in_link_issue
 from licentia.portal.views import COOKIE_NAME
@@ -73,7 +75,10 @@ def sign_in_mails() -> list[Notification]:
     return list(Notification.objects.filter(kind=MailKind.CLIENT_SIGN_IN).order_by("id"))
 
 
-def link_path(notification: Notification) -> str:
-    found = LINK.search(notification.text) or LINK.search(notification.html)
-    assert found, notification.text
+def sent_link_path(address: str) -> str:
+    """The path of the sign-in link in the last mail sent to the address (the outbox sent)."""
+    outbox_send_due()
+    [message] = [m for m in mail.outbox if address in m.to][-1:]
+    found = LINK.search(str(message.body))
+    assert found, message.body
     return "/" + found.group(0).split("://", 1)[1].split("/", 1)[1]

@@ -9,7 +9,7 @@ from licentia.core.models import ActorKind, AuditEvent
 from licentia.portal.models import PortalSession, SignInAddress, SignInLink
 from licentia.portal.services import sign_in_link_issue
 from licentia.portal.views import COOKIE_NAME
-from tests.portal.conftest import ACTOR, Company, link_path, sign_in_mails
+from tests.portal.conftest import ACTOR, Company, sent_link_path, sign_in_mails
 
 CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]+"')
 
@@ -32,17 +32,22 @@ def test_sign_in_answers_the_same_for_a_wrong_key_a_wrong_email_and_a_right_pair
     assert right == wrong_key == malformed_key == wrong_email
     assert right[0] == 200
     assert "на эту почту отправлена ссылка для входа".encode() in right[1]
+    path = sent_link_path("buh@romashka.ru")
+    assert path.startswith("/my/link/")
     [sent] = sign_in_mails()
     assert sent.recipient == "buh@romashka.ru"
     assert sent.client == ours.client
-    assert "/my/link/" in sent.text
+    # Once sent, the outbox keeps no usable link.
+    assert sent.status == "sent"
+    assert "/my/link/…/" in sent.text
+    assert path not in sent.text + sent.html
 
 
 def test_the_mailed_link_signs_in_once_and_the_session_sees_the_company(
     client: HttpClient, ours: Company
 ) -> None:
     client.post("/my/", {"key": ours.key.number, "email": "buh@romashka.ru"})
-    path = link_path(sign_in_mails()[0])
+    path = sent_link_path("buh@romashka.ru")
 
     confirm = client.get(path)
     assert confirm.status_code == 200

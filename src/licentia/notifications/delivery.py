@@ -2,6 +2,7 @@
 over SMTP (or the server's configured backend), and sorts failures into temporary and permanent."""
 
 import logging
+import re
 import smtplib
 from datetime import datetime, timedelta
 
@@ -11,7 +12,13 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
 
-from licentia.notifications.models import MailSettings, MailStatus, Notification, SmtpSecurity
+from licentia.notifications.models import (
+    MailKind,
+    MailSettings,
+    MailStatus,
+    Notification,
+    SmtpSecurity,
+)
 from licentia.notifications.secrets import decrypt_password
 from licentia.notifications.services import mail_settings_get
 
@@ -25,6 +32,9 @@ LONGEST_PAUSE = timedelta(hours=1)
 # A row claimed this long ago whose sending never finished: the worker died mid-send.
 CLAIM_LEASE = timedelta(minutes=15)
 SMTP_TIMEOUT = 20
+# The one-time token of a client cabinet sign-in link (/my/link/<token>/), blanked once sent.
+SIGN_IN_LINK = re.compile(r"/my/link/[^/\s\"'<>]+/")
+SIGN_IN_LINK_SENT = "/my/link/…/"
 
 
 class PermanentFailure(Exception):
@@ -159,8 +169,20 @@ def notification_deliver(row: Notification, *, backend: BaseEmailBackend, sender
     else:
         row.status, row.sent_at, row.last_error = MailStatus.SENT, now, ""
         logger.info("mail %s sent to %s: %s", row.pk, row.recipient, row.subject)
+        if row.kind == MailKind.CLIENT_SIGN_IN:
+            # The link opens a client's cabinet: once it has left, the outbox keeps none.
+            row.html = SIGN_IN_LINK.sub(SIGN_IN_LINK_SENT, row.html)
+            row.text = SIGN_IN_LINK.sub(SIGN_IN_LINK_SENT, row.text)
     row.save(
-        update_fields=["status", "sent_at", "last_error", "next_attempt_at", "address_refused"]
+        update_fields=[
+            "status",
+            "sent_at",
+            "last_error",
+            "next_attempt_at",
+            "address_refused",
+            "html",
+            "text",
+        ]
     )
     return row.status
 
