@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.templatetags.static import static
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from licentia.api.app_v1 import api as app_api
@@ -14,6 +14,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("cabinet/favicon.svg"), permanent=True)),
     path("api/app/v1/", app_api.urls),
     re_path(r"^api/app(?:/|$)", api_not_found),
+    path("", include("licentia.releases.urls")),
     path("i18n/setlang/", cabinet_set_language, name="cabinet-set-language"),
     path("", admin.site.urls),
 ]

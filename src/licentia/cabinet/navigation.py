@@ -84,6 +84,30 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
             ],
         },
         {
+            "title": _("Releases"),
+            "separator": True,
+            "items": [
+                {
+                    "title": _("Distributions"),
+                    "icon": "deployed_code",
+                    "link": reverse_lazy("admin:releases_distribution_changelist"),
+                    "permission": _can_view("releases", "distribution"),
+                },
+                {
+                    "title": _("Releases"),
+                    "icon": "new_releases",
+                    "link": reverse_lazy("admin:releases_release_changelist"),
+                    "permission": _can_view("releases", "release"),
+                },
+                {
+                    "title": _("Release mail"),
+                    "icon": "mark_email_unread",
+                    "link": reverse_lazy("admin:releases_releasemail_changelist"),
+                    "permission": _can_view("releases", "releasemail"),
+                },
+            ],
+        },
+        {
             "title": _("Monitoring"),
             "separator": True,
             "items": [
@@ -116,6 +140,12 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "icon": "tune",
                     "link": reverse_lazy("admin:core_vendorsettings_changelist"),
                     "permission": _can_view("core", "vendorsettings"),
+                },
+                {
+                    "title": _("Release settings"),
+                    "icon": "cloud_sync",
+                    "link": reverse_lazy("admin:releases_releasesettings_changelist"),
+                    "permission": _can_view("releases", "releasesettings"),
                 },
                 {
                     "title": _("Additional client fields"),

@@ -44,6 +44,13 @@ KIND_VARIABLES: dict[str, dict[str, Any]] = {
         "trial": _("yes for a trial"),
     },
     MailKind.NEW_KEY: {},
+    MailKind.NEW_RELEASE: {
+        "distribution": _("the distribution's name"),
+        "version": _("the release's version"),
+        "release_date": _("the release date"),
+        "whats_new": _("what's new in the release"),
+        "files": _("list: name, size, url (counted), direct_url of each file"),
+    },
     MailKind.MANAGER_DIGEST: {
         "manager": _("the manager's name"),
         "date": _("the digest's date"),
@@ -103,6 +110,20 @@ def sample_context(kind: str) -> dict[str, Any]:
         },
         MailKind.EXPIRED: {"product": "Бухгалтерия ПРОФ", "expiry": "2030-12-31", "trial": False},
         MailKind.NEW_KEY: {},
+        MailKind.NEW_RELEASE: {
+            "distribution": "Бухгалтерия ПРОФ",
+            "version": "4.0.10",
+            "release_date": "2030-12-01",
+            "whats_new": "Исправлена загрузка выписок.",
+            "files": [
+                {
+                    "name": "setup.zip",
+                    "size": 1048576,
+                    "url": "https://licensing.example.ru/releases/download/sample",
+                    "direct_url": "https://cdn.example.ru/setup.zip",
+                }
+            ],
+        },
         MailKind.MANAGER_DIGEST: {
             "manager": "Мария Иванова",
             "date": "2030-12-01",
@@ -251,6 +272,30 @@ DEFAULTS: dict[str, Defaults] = {
             "New license key for {{ company }}",
             "<div>Hello{% if contact %}, {{ contact }}{% endif %}!</div>\n"
             "<div>A license key was made for {{ company }}: <strong>{{ key }}</strong>.</div>",
+        ),
+    },
+    MailKind.NEW_RELEASE: {
+        "ru": (
+            "Вышел релиз {{ distribution }} {{ version }}",
+            "<div>Здравствуйте{% if contact %}, {{ contact }}{% endif %}!</div>\n"
+            "<div>Вышел релиз <strong>{{ distribution }} {{ version }}</strong> от "
+            "{{ release_date }}; по ключу {{ key }} ({{ company }}) он вам доступен.</div>\n"
+            "<div>{% if whats_new %}</div>\n<blockquote>{{ whats_new }}</blockquote>\n"
+            "<div>{% endif %}</div>\n"
+            "<div>{% for f in files %}</div>\n"
+            '<ul>\n<li><a href="{{ f.url }}">{{ f.name }}</a></li>\n</ul>\n'
+            "<div>{% endfor %}</div>",
+        ),
+        "en": (
+            "Release {{ distribution }} {{ version }} is out",
+            "<div>Hello{% if contact %}, {{ contact }}{% endif %}!</div>\n"
+            "<div>Release <strong>{{ distribution }} {{ version }}</strong> of "
+            "{{ release_date }} is out; key {{ key }} ({{ company }}) may have it.</div>\n"
+            "<div>{% if whats_new %}</div>\n<blockquote>{{ whats_new }}</blockquote>\n"
+            "<div>{% endif %}</div>\n"
+            "<div>{% for f in files %}</div>\n"
+            '<ul>\n<li><a href="{{ f.url }}">{{ f.name }}</a></li>\n</ul>\n'
+            "<div>{% endfor %}</div>",
         ),
     },
     MailKind.MANAGER_DIGEST: {

@@ -14,6 +14,7 @@ class MailKind(models.TextChoices):
     EXPIRED = "expired", _("license expired")
     NEW_KEY = "new_key", _("new license key")
     MANAGER_DIGEST = "manager_digest", _("manager digest")
+    NEW_RELEASE = "new_release", _("new release")
     TEST = "test", _("test message")
 
 
