@@ -479,6 +479,7 @@ def releases(request: HttpRequest, payload: schemas.ReleasesIn) -> dict[str, Any
                 key=key,
                 lines=key_license(key, moment).lines,
                 actor=application_actor(Unit(), ip),
+                at=moment,
             )
     with translation.override(key.client.language or settings.LANGUAGE_CODE):
         offers = releases_for_key(

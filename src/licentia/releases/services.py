@@ -218,7 +218,12 @@ def download_count(*, file: ReleaseFile) -> None:
 
 
 def subscription_trial_grant(
-    *, distribution: Distribution, key: LicenseKey, lines: list[KeyLine], actor: Actor
+    *,
+    distribution: Distribution,
+    key: LicenseKey,
+    lines: list[KeyLine],
+    actor: Actor,
+    at: datetime | None = None,
 ) -> KeyLine | None:
     """The distribution's trial product for a key that never had its feature, on its first
     request for the releases: by licensing's trial rule, once per product per key."""
@@ -230,7 +235,7 @@ def subscription_trial_grant(
         or holds_feature(distribution, lines)
     ):
         return None
-    return trial_grant(key=key, product_id=distribution.trial_product_id, actor=actor)
+    return trial_grant(key=key, product_id=distribution.trial_product_id, actor=actor, at=at)
 
 
 # The new-release mail ----------------------------------------------------------------------
