@@ -172,6 +172,12 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "permission": _can_view("notifications", "notification"),
                 },
                 {
+                    "title": _("API keys"),
+                    "icon": "vpn_key",
+                    "link": reverse_lazy("admin:api_apikey_changelist"),
+                    "permission": _can_view("api", "apikey"),
+                },
+                {
                     "title": _("Users"),
                     "icon": "manage_accounts",
                     "link": reverse_lazy("admin:core_user_changelist"),
