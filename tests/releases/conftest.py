@@ -9,8 +9,8 @@ from licentia.keys.models import LicenseKey
 from licentia.keys.services import key_line_add, license_key_generate
 from licentia.releases.models import Distribution, Release
 from licentia.releases.services import FileIn, ReleaseIn, release_publish
-from tests.factories import make_client, make_product
 from tests.api.vendor.conftest import api, token_of  # noqa: F401 - the vendor API's fixtures
+from tests.factories import make_client, make_product
 from tests.licensing.conftest import ACTOR, call  # noqa: F401 - the protocol's fixture
 
 SUBSCRIPTION_FEATURE = 70
