@@ -51,8 +51,6 @@ class DistributionAdmin(AuditedModelAdmin):
     list_display = ("name_ru", "identifier", "kind", "published", "paid", "logo_preview")
     list_filter = ("published", "paid", "kind")
     search_fields = ("name_ru", "name_en", "identifier", "developer")
-    autocomplete_fields = ()
-    filter_horizontal = ("linked_products",)
     inlines = [ScreenshotInline]
     fieldsets = (
         (
