@@ -12,6 +12,7 @@ from licentia.licensing.models import Session
 from licentia.notifications.models import MailKind, Notification
 from licentia.releases.models import Distribution, MailState, Release, ReleaseMail
 from licentia.releases.services import (
+    distribution_visibility_changed,
     release_delete,
     release_mails_write,
     release_settings_update,
@@ -184,3 +185,20 @@ def test_a_pre_release_is_never_mailed(distribution: Distribution, linked_produc
     release_mails_write(at=timezone.now() + timedelta(minutes=1))
     assert mails() == []
     assert release.mail_due_at is None
+
+
+def test_unpublishing_the_distribution_cancels_the_unsent_mail_of_its_releases(
+    distribution: Distribution, linked_product: Product
+) -> None:
+    release_settings_update(actor=ACTOR, mail_daily_limit=1, mail_delay_minutes=0)
+    user_of(linked_product, email="a@example.ru", company="ООО А")
+    user_of(linked_product, email="b@example.ru", company="ООО Б")
+    release = publish(distribution, "2.0", today())
+    release_mails_write(at=timezone.now() + timedelta(minutes=1))
+    distribution.published = False
+    distribution.save()
+    distribution_visibility_changed(distribution=distribution, was_published=True)
+    release_mails_write(at=timezone.now() + timedelta(days=1, minutes=1))
+
+    assert len(mails()) == 1
+    assert ReleaseMail.objects.filter(release=release, state=MailState.CANCELLED).count() == 1
