@@ -43,7 +43,7 @@ from licentia.licensing.services.sessions import (
 from licentia.licensing.services.tokens import tokens_consume
 from licentia.licensing.services.trials import trial_register
 from licentia.licensing.units import Unit, application_actor
-from licentia.releases.models import Distribution
+from licentia.releases.models import Distribution, ReleaseSettings
 from licentia.releases.selectors import (
     Offer,
     counted_link,
@@ -411,10 +411,9 @@ def coupon(request: HttpRequest, payload: schemas.CouponIn) -> dict[str, Any]:
     }
 
 
-def _module(offer: Offer, *, counted: bool) -> dict[str, Any]:
+def _module(offer: Offer, *, counted: bool, current: ReleaseSettings) -> dict[str, Any]:
     release = offer.release
     distribution = release.distribution
-    current = release_settings_get()
     files = [
         {
             "name": file.name,
@@ -492,5 +491,7 @@ def releases(request: HttpRequest, payload: schemas.ReleasesIn) -> dict[str, Any
             ip=ip,
             moment=moment,
         )
-        modules = [_module(offer, counted=payload.COUNT_DOWNLOADS == "Y") for offer in offers]
+        current = release_settings_get()
+        counted = payload.COUNT_DOWNLOADS == "Y"
+        modules = [_module(offer, counted=counted, current=current) for offer in offers]
     return {"modules": modules, "result": ""}

@@ -87,7 +87,8 @@ class Distribution(models.Model):
     feature = models.ForeignKey(
         Feature,
         verbose_name=_("feature for releases"),
-        on_delete=models.PROTECT,
+        # The catalog knows nothing of distributions: deleting the feature empties the field.
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="distributions",
@@ -99,7 +100,7 @@ class Distribution(models.Model):
     trial_product = models.ForeignKey(
         Product,
         verbose_name=_("product for a subscription trial"),
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="trial_distributions",
