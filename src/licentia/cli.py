@@ -161,6 +161,34 @@ def command_check(options: argparse.Namespace) -> None:
     print("Configuration, database and migrations are in order.")
 
 
+def command_apikey(options: argparse.Namespace) -> None:
+    _data_dir()
+    _setup_django()
+    from django.core.exceptions import ValidationError
+
+    from licentia.api.models import ApiKey
+    from licentia.api.services import api_key_create, api_key_revoke
+    from licentia.core.audit import Actor
+
+    actor = Actor.system("licentia apikey")
+    if options.action == "create":
+        try:
+            new = api_key_create(name=options.name, role=options.role, actor=actor)
+        except ValidationError as error:
+            sys.exit(f"licentia: {' '.join(error.messages)}")
+        print(new.token)
+        print(
+            f"API key #{new.key.pk} ({options.role}) made; the line above is shown only once.",
+            file=sys.stderr,
+        )
+        return
+    key = ApiKey.objects.filter(pk=options.id).first()
+    if key is None:
+        sys.exit(f"licentia: no API key #{options.id}")
+    api_key_revoke(key=key, actor=actor)
+    print(f"API key #{key.pk} ({key.name}) is revoked.")
+
+
 def command_manage(options: argparse.Namespace) -> None:
     _data_dir()
     _setup_django()
@@ -227,6 +255,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check settings, the database and migrations")
     check.set_defaults(handler=command_check)
+
+    apikey = commands.add_parser("apikey", help="make or revoke a key of the vendor API")
+    apikey_actions = apikey.add_subparsers(dest="action", required=True, metavar="ACTION")
+    apikey_create = apikey_actions.add_parser(
+        "create", help="make a key; prints <id>.<secret> for the Authorization header, once"
+    )
+    apikey_create.add_argument("--name", required=True)
+    apikey_create.add_argument(
+        "--role", required=True, choices=["full", "readonly", "support", "sales"]
+    )
+    apikey_revoke = apikey_actions.add_parser("revoke", help="revoke a key by its id")
+    apikey_revoke.add_argument("id", type=int)
+    apikey.set_defaults(handler=command_apikey)
 
     manage = commands.add_parser(
         "manage", help="run any Django management command, e.g. `licentia manage shell`"

@@ -24,6 +24,7 @@ def periodic_tasks() -> list[Periodic]:
     from licentia.licensing.tasks import prune_finished_tasks, sweep_sessions
     from licentia.notifications.tasks import send_outbox, write_reminders
     from licentia.portal.tasks import prune_portal_records
+    from licentia.releases.tasks import write_release_mail
 
     return [
         Periodic(sweep_sessions, 60.0),
@@ -32,6 +33,7 @@ def periodic_tasks() -> list[Periodic]:
         Periodic(send_outbox, 60.0),
         Periodic(write_reminders, 3600.0),
         Periodic(prune_portal_records, 3600.0),
+        Periodic(write_release_mail, 300.0),
     ]
 
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "licentia.licensing",
     "licentia.coupons",
     "licentia.notifications",
+    "licentia.releases",
     "licentia.api",
     "licentia.portal",
     "django.contrib.admin",
@@ -180,6 +181,10 @@ STATIC_URL = "static/"
 # set STATIC_ROOT only to collect them for a front web server.
 STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
+# Uploaded files (distribution logos and screenshots) live under the data directory and are
+# served by the application itself (licentia.releases.views.media).
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

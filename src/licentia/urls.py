@@ -4,7 +4,8 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from licentia.api.app_v1 import api as app_api
-from licentia.api.http import api_not_found
+from licentia.api.http import api_not_found, vendor_api_not_found
+from licentia.api.vendor_v1 import vendor_api
 from licentia.cabinet.views import cabinet_set_language
 from licentia.core.views import healthz
 
@@ -15,6 +16,9 @@ urlpatterns = [
     path("api/app/v1/", app_api.urls),
     re_path(r"^api/app(?:/|$)", api_not_found),
     path("my/", include("licentia.portal.urls")),
+    path("api/v1/", vendor_api.urls),
+    re_path(r"^api/v1(?:/|$)", vendor_api_not_found),
+    path("", include("licentia.releases.urls")),
     path("i18n/setlang/", cabinet_set_language, name="cabinet-set-language"),
     path("", admin.site.urls),
 ]

@@ -89,6 +89,20 @@ def command_coupon(client: LicentiaClient, options: argparse.Namespace) -> None:
     _print(client.activate_coupon(options.key, options.coupon, fingerprint=machine_fingerprint()))
 
 
+def command_releases(client: LicentiaClient, options: argparse.Namespace) -> None:
+    _print(
+        client.releases(
+            options.key,
+            distribution=options.type,
+            installed=options.installed,
+            configuration=options.conf,
+            configuration_version=options.conf_version,
+            show_untested=options.show_untested,
+            count_downloads=options.count_downloads,
+        )
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="licentia-client", description="Call a Licentia server as a protected application."
@@ -141,6 +155,20 @@ def build_parser() -> argparse.ArgumentParser:
     coupon.add_argument("key")
     coupon.add_argument("coupon")
     coupon.set_defaults(handler=command_coupon)
+
+    releases = commands.add_parser("releases", help="the releases the key may install")
+    releases.add_argument("key")
+    releases.add_argument("--type", default="", help="the distribution's identifier")
+    releases.add_argument("--installed", default="", help="the version installed, e.g. 1.2.3")
+    releases.add_argument("--conf", default="", help="the configuration it runs in")
+    releases.add_argument("--conf-version", default="")
+    releases.add_argument(
+        "--show-untested", action="store_true", help="also releases not marked compatible"
+    )
+    releases.add_argument(
+        "--count-downloads", action="store_true", help="links that count each download"
+    )
+    releases.set_defaults(handler=command_releases)
     return parser
 
 

@@ -122,7 +122,7 @@ class LicentiaClient:
                 refusal = {"code": code, "message": raw.decode(errors="replace")}
             raise LicentiaError(
                 int(refusal.get("code", error.code)),
-                str(refusal.get("message", "")),
+                str(refusal.get("message", refusal.get("error", ""))),
                 error.code,
                 refusal,
                 retry_after=error.headers.get("Retry-After"),
@@ -247,6 +247,35 @@ class LicentiaClient:
             },
         )
         return int(answer["balance"])
+
+    def releases(
+        self,
+        key: str,
+        *,
+        distribution: str = "",
+        installed: str = "",
+        configuration: str = "",
+        configuration_version: str = "",
+        show_untested: bool = False,
+        count_downloads: bool = False,
+    ) -> list[dict[str, Any]]:
+        """The releases newer than `installed` that the key may install, newest first: of the
+        distribution (its identifier; empty: of every distribution). Each has its files with
+        their links and MD5."""
+        answer = self._call(
+            "releases",
+            {
+                "KEY": key,
+                "TYPE": distribution,
+                "INSTALLED_VERSION": installed,
+                "CONF": configuration,
+                "CONF_VERSION": configuration_version,
+                "SHOW_UNTESTED": "Y" if show_untested else "N",
+                "COUNT_DOWNLOADS": "Y" if count_downloads else "N",
+            },
+        )
+        modules: list[dict[str, Any]] = answer["modules"]
+        return modules
 
     def activate_coupon(
         self, key: str, coupon: str, *, fingerprint: dict[str, str] | None = None

@@ -15,11 +15,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from licentia.catalog.models import LicenseType
+from licentia.catalog.models import Feature, LicenseType
 from licentia.keys.services import key_line_add, license_key_generate
 from licentia.wsgi import application
 from tests.factories import make_client, make_product
 from tests.licensing.conftest import ACTOR
+from tests.releases.conftest import make_distribution, publish, today
 
 schema = schemathesis.openapi.from_wsgi("/api/app/v1/openapi.json", application)
 
@@ -40,6 +41,11 @@ def licensed_key(db) -> None:
     product = make_product(1, (1, LicenseType.USER, 1, False), (2, LicenseType.TOKEN, 10, False))
     key = license_key_generate(client=make_client(), actor=ACTOR)
     key_line_add(key=key, product=product, actor=ACTOR)
+    trial = make_product(3, (3, LicenseType.USER, 1, False), trial_days=14)
+    distribution = make_distribution(
+        "buh", feature=Feature.objects.get(pk=3), trial_product=trial, linked_products=[product]
+    )
+    publish(distribution, "1.0", today())
 
 
 @schema.parametrize()

@@ -43,6 +43,15 @@ from licentia.licensing.services.sessions import (
 from licentia.licensing.services.tokens import tokens_consume
 from licentia.licensing.services.trials import trial_register
 from licentia.licensing.units import Unit, application_actor
+from licentia.releases.models import Distribution, ReleaseSettings
+from licentia.releases.selectors import (
+    Offer,
+    counted_link,
+    public_url,
+    release_settings_get,
+    releases_for_key,
+)
+from licentia.releases.services import subscription_trial_grant
 
 logger = logging.getLogger(__name__)
 
@@ -101,9 +110,30 @@ def on_rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
     return _refusal_response(request, Refusal(Code.RATE_LIMITED, retry_after=exc.retry_after))
 
 
+RELEASES_PATH = "/api/app/v1/releases"
+
+
+def _is_releases_call(request: HttpRequest) -> bool:
+    """The releases call answers bad input as the service installers know does: 400
+    {"error": "..."}."""
+    return request.path_info.rstrip("/") == RELEASES_PATH
+
+
+def _releases_error(request: HttpRequest, message: str) -> HttpResponse:
+    return api.create_response(request, {"error": message}, status=400)
+
+
 @api.exception_handler(RequestValidationError)
 def on_invalid_request(request: HttpRequest, exc: RequestValidationError) -> HttpResponse:
     _speak(_language_asked(request))
+    if _is_releases_call(request):
+        described = []
+        for error in exc.errors:
+            location = [
+                str(part) for part in error.get("loc", ()) if part not in ("body", "payload")
+            ]
+            described.append(f"{'.'.join(location) or 'body'}: {field_error_text(error)}")
+        return _releases_error(request, "; ".join(described))
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
         location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
@@ -132,6 +162,8 @@ for _error in DATABASE_UNREACHABLE:
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     # Ninja raises 400 for a body that is not JSON: to the application it is an invalid request.
+    if exc.status_code == 400 and _is_releases_call(request):
+        return _releases_error(request, _("The body is not valid JSON."))
     if exc.status_code == 400:
         return _refusal_response(request, invalid({"body": [_("The body is not valid JSON.")]}))
     return api.create_response(
@@ -377,3 +409,89 @@ def coupon(request: HttpRequest, payload: schemas.CouponIn) -> dict[str, Any]:
         "coupon_kind": activation.coupon.batch.kind,
         "activated_at": activation.activated_at,
     }
+
+
+def _module(offer: Offer, *, counted: bool, current: ReleaseSettings) -> dict[str, Any]:
+    release = offer.release
+    distribution = release.distribution
+    files = [
+        {
+            "name": file.name,
+            "size": file.size,
+            "url": (
+                counted_link(file, base_url=settings.BASE_URL)
+                if counted
+                else public_url(file.url, current)
+            ),
+            "md5": file.md5,
+        }
+        for file in release.files.all()
+    ]
+    linked = [product.pk for product in distribution.linked_products.all()]
+    return {
+        "release_id": release.pk,
+        "uniqid": distribution.identifier,
+        "version": release.version,
+        "developer": distribution.developer,
+        "min_1c_version": release.min_platform_version,
+        "lic_product_id": distribution.trial_product_id or (linked[0] if linked else 0),
+        "lic_feature_id": distribution.feature_id or 0,
+        "name": distribution.name,
+        "description": distribution.description,
+        "promo_link": distribution.documentation_url,
+        "changelog": "\n\n".join(
+            f"{item.version}:\n{item.whats_new}".rstrip() for item in offer.changelog
+        ),
+        "size": sum(file["size"] for file in files),
+        "download_link": files[0]["url"] if files else "",
+        "files": files,
+    }
+
+
+@api.post(
+    "/releases",
+    response={200: schemas.ReleasesOut, 400: schemas.ReleasesError, **REFUSALS},
+    summary="Releases this key may install",
+    description=(
+        "What an installer or auto-update asks: the releases newer than INSTALLED_VERSION that "
+        "the key may have, newest first, of the distribution TYPE (empty: of every "
+        "distribution; unknown: none). A key that never had the distribution's feature gets "
+        "its subscription trial on the first call. Bad input: 400 `{error}`; the key's "
+        "refusals as elsewhere (2009, 2026, 2060)."
+    ),
+)
+def releases(request: HttpRequest, payload: schemas.ReleasesIn) -> dict[str, Any]:
+    ip = client_ip(request)
+    moment = timezone.now()
+    key = key_find(payload.KEY)
+    if key.blocked:
+        raise Refusal(Code.KEY_BLOCKED)
+    if payload.TYPE:
+        distribution = (
+            Distribution.objects.filter(identifier=payload.TYPE, published=True)
+            .prefetch_related("linked_products")
+            .first()
+        )
+        if distribution is not None:
+            subscription_trial_grant(
+                distribution=distribution,
+                key=key,
+                lines=key_license(key, moment).lines,
+                actor=application_actor(Unit(), ip),
+                at=moment,
+            )
+    with translation.override(key.client.language or settings.LANGUAGE_CODE):
+        offers = releases_for_key(
+            key=key,
+            distribution_identifier=payload.TYPE,
+            installed=payload.INSTALLED_VERSION,
+            configuration=payload.CONF,
+            configuration_version=payload.CONF_VERSION,
+            show_untested=payload.SHOW_UNTESTED == "Y",
+            ip=ip,
+            moment=moment,
+        )
+        current = release_settings_get()
+        counted = payload.COUNT_DOWNLOADS == "Y"
+        modules = [_module(offer, counted=counted, current=current) for offer in offers]
+    return {"modules": modules, "result": ""}

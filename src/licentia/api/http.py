@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from licentia.licensing.refusals import Code, Refusal
@@ -61,3 +62,11 @@ def api_not_found(request: HttpRequest) -> HttpResponse:
     """Any path under /api/app/ the protocol does not serve; without it the cabinet's URLs would
     answer (a login redirect, or the CSRF page for a POST)."""
     raise Http404
+
+
+@csrf_exempt
+def vendor_api_not_found(request: HttpRequest) -> HttpResponse:
+    """Any path under /api/v1/ the vendor API does not serve, answered in its own shape."""
+    return JsonResponse(
+        {"code": 4040, "message": _("No such call in the vendor API."), "fields": {}}, status=404
+    )

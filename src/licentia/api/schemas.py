@@ -200,3 +200,59 @@ class CouponOut(LicenseOut):
     coupon: str = Field(description="The coupon as stored.")
     coupon_kind: str = Field(description="new_product, trial_extend or upgrade.")
     activated_at: datetime
+
+
+# Distributions and releases: the call of an installer or auto-update, in the field names and
+# "Y"/"N" flags of the service 1C vendors already use.
+_VERSION_OR_EMPTY = r"^([0-9]{1,9}(\.[0-9]{1,9}){0,9})?$"
+Version = Annotated[str, StringConstraints(max_length=100, pattern=_VERSION_OR_EMPTY)]
+YesNo = Literal["Y", "N"]
+
+
+class ReleasesIn(BaseModel):
+    KEY: KeyNumber
+    TYPE: Annotated[str, _text(100)] = Field(
+        "", description="The distribution's identifier; empty: every distribution."
+    )
+    INSTALLED_VERSION: Version = Field("", description="Empty: nothing installed yet.")
+    CONF: Name = Field("", description="The configuration the installer runs in.")
+    CONF_VERSION: Version = ""
+    SHOW_UNTESTED: YesNo = Field(
+        "N", description="Y: include releases not marked compatible with this configuration."
+    )
+    COUNT_DOWNLOADS: YesNo = Field(
+        "N", description="Y: links through this server, which count each download."
+    )
+
+
+class ModuleFileOut(BaseModel):
+    name: str
+    size: int
+    url: str
+    md5: str
+
+
+class ModuleOut(BaseModel):
+    release_id: int
+    uniqid: str
+    version: str
+    developer: str
+    min_1c_version: str
+    lic_product_id: int
+    lic_feature_id: int
+    name: str
+    description: str
+    promo_link: str
+    changelog: str
+    size: int
+    download_link: str
+    files: list[ModuleFileOut]
+
+
+class ReleasesOut(BaseModel):
+    modules: list[ModuleOut]
+    result: str = ""
+
+
+class ReleasesError(BaseModel):
+    error: str

@@ -84,6 +84,30 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
             ],
         },
         {
+            "title": _("Releases"),
+            "separator": True,
+            "items": [
+                {
+                    "title": _("Distributions"),
+                    "icon": "deployed_code",
+                    "link": reverse_lazy("admin:releases_distribution_changelist"),
+                    "permission": _can_view("releases", "distribution"),
+                },
+                {
+                    "title": _("Releases"),
+                    "icon": "new_releases",
+                    "link": reverse_lazy("admin:releases_release_changelist"),
+                    "permission": _can_view("releases", "release"),
+                },
+                {
+                    "title": _("Release mail"),
+                    "icon": "mark_email_unread",
+                    "link": reverse_lazy("admin:releases_releasemail_changelist"),
+                    "permission": _can_view("releases", "releasemail"),
+                },
+            ],
+        },
+        {
             "title": _("Monitoring"),
             "separator": True,
             "items": [
@@ -118,6 +142,12 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "permission": _can_view("core", "vendorsettings"),
                 },
                 {
+                    "title": _("Release settings"),
+                    "icon": "cloud_sync",
+                    "link": reverse_lazy("admin:releases_releasesettings_changelist"),
+                    "permission": _can_view("releases", "releasesettings"),
+                },
+                {
                     "title": _("Additional client fields"),
                     "icon": "list_alt",
                     "link": reverse_lazy("admin:clients_clientfielddefinition_changelist"),
@@ -140,6 +170,12 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "icon": "outbox",
                     "link": reverse_lazy("admin:notifications_notification_changelist"),
                     "permission": _can_view("notifications", "notification"),
+                },
+                {
+                    "title": _("API keys"),
+                    "icon": "vpn_key",
+                    "link": reverse_lazy("admin:api_apikey_changelist"),
+                    "permission": _can_view("api", "apikey"),
                 },
                 {
                     "title": _("Users"),

@@ -15,6 +15,7 @@ ROLE_NAMES = (FULL_ACCESS, READ_ONLY, SUPPORT, SALES)
 ROLE_APP_LABELS = frozenset(
     {
         *("core", "auth", "clients", "catalog", "keys", "coupons", "licensing", "notifications"),
+        "releases",
         *("api", "axes"),  # axes: sign-in lockouts, lifted by deleting them
     }
 )
@@ -36,6 +37,7 @@ ROLE_RULES: dict[str, dict[str, frozenset[str]]] = {
         # Support activates coupons for callers and sees them; generating and undoing is sales'.
         "coupons.*": VIEW,
         "coupons.activation": frozenset({"view", "add"}),
+        "releases.*": VIEW,
     },
     SALES: {
         "clients.*": ALL,
@@ -49,6 +51,7 @@ ROLE_RULES: dict[str, dict[str, frozenset[str]]] = {
         # stay with full access.
         "notifications.*": VIEW,
         "notifications.notification": frozenset({"view", "change"}),
+        "releases.*": VIEW,
     },
 }
 

@@ -49,6 +49,13 @@ KIND_VARIABLES: dict[str, dict[str, Any]] = {
         "valid_minutes": _("minutes the link stays valid"),
         "email": _("the address the link was asked for"),
     },
+    MailKind.NEW_RELEASE: {
+        "distribution": _("the distribution's name"),
+        "version": _("the release's version"),
+        "release_date": _("the release date"),
+        "whats_new": _("what's new in the release"),
+        "files": _("list: name, size, url (counted), direct_url of each file"),
+    },
     MailKind.MANAGER_DIGEST: {
         "manager": _("the manager's name"),
         "date": _("the digest's date"),
@@ -112,6 +119,20 @@ def sample_context(kind: str) -> dict[str, Any]:
             "link": "https://licensing.example.ru/my/link/sample-token/",
             "valid_minutes": 15,
             "email": "buh@romashka.ru",
+        },
+        MailKind.NEW_RELEASE: {
+            "distribution": "Бухгалтерия ПРОФ",
+            "version": "4.0.10",
+            "release_date": "2030-12-01",
+            "whats_new": "Исправлена загрузка выписок.",
+            "files": [
+                {
+                    "name": "setup.zip",
+                    "size": 1048576,
+                    "url": "https://licensing.example.ru/releases/download/sample",
+                    "direct_url": "https://cdn.example.ru/setup.zip",
+                }
+            ],
         },
         MailKind.MANAGER_DIGEST: {
             "manager": "Мария Иванова",
@@ -283,6 +304,30 @@ DEFAULTS: dict[str, Defaults] = {
             '<div><a href="{{ link }}">{{ link }}</a></div>\n'
             "<div>The link works once, for {{ valid_minutes }} minutes. If you did not ask "
             "to sign in, delete this mail.</div>",
+        ),
+    },
+    MailKind.NEW_RELEASE: {
+        "ru": (
+            "Вышел релиз {{ distribution }} {{ version }}",
+            "<div>Здравствуйте{% if contact %}, {{ contact }}{% endif %}!</div>\n"
+            "<div>Вышел релиз <strong>{{ distribution }} {{ version }}</strong> от "
+            "{{ release_date }}; по ключу {{ key }} ({{ company }}) он вам доступен.</div>\n"
+            "<div>{% if whats_new %}</div>\n<blockquote>{{ whats_new }}</blockquote>\n"
+            "<div>{% endif %}</div>\n"
+            "<div>{% for f in files %}</div>\n"
+            '<ul>\n<li><a href="{{ f.url }}">{{ f.name }}</a></li>\n</ul>\n'
+            "<div>{% endfor %}</div>",
+        ),
+        "en": (
+            "Release {{ distribution }} {{ version }} is out",
+            "<div>Hello{% if contact %}, {{ contact }}{% endif %}!</div>\n"
+            "<div>Release <strong>{{ distribution }} {{ version }}</strong> of "
+            "{{ release_date }} is out; key {{ key }} ({{ company }}) may have it.</div>\n"
+            "<div>{% if whats_new %}</div>\n<blockquote>{{ whats_new }}</blockquote>\n"
+            "<div>{% endif %}</div>\n"
+            "<div>{% for f in files %}</div>\n"
+            '<ul>\n<li><a href="{{ f.url }}">{{ f.name }}</a></li>\n</ul>\n'
+            "<div>{% endfor %}</div>",
         ),
     },
     MailKind.MANAGER_DIGEST: {

@@ -15,6 +15,7 @@ class MailKind(models.TextChoices):
     NEW_KEY = "new_key", _("new license key")
     MANAGER_DIGEST = "manager_digest", _("manager digest")
     CLIENT_SIGN_IN = "client_sign_in", _("client cabinet sign-in")
+    NEW_RELEASE = "new_release", _("new release")
     TEST = "test", _("test message")
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from django.dispatch import receiver
 
 from licentia.core.audit import Actor
+from licentia.core.signals import release_mail_due
 from licentia.coupons.models import Activation
 from licentia.coupons.signals import coupon_activated
 from licentia.keys.models import KeyLine, LicenseKey, LineState
@@ -16,6 +17,7 @@ from licentia.notifications.services import (
     notify_capture_refused,
     notify_coupon_activated,
     notify_new_key,
+    notify_new_release,
     notify_new_trial,
 )
 
@@ -45,3 +47,8 @@ def mail_license_problem(
     *, key: LicenseKey | None, feature_id: int, code: int, moment: datetime, **_: Any
 ) -> None:
     notify_capture_refused(key=key, feature_id=feature_id, code=code, moment=moment)
+
+
+@receiver(release_mail_due)
+def mail_new_release(*, key: LicenseKey, context: dict[str, Any], **_: Any) -> None:
+    notify_new_release(key=key, context=context)

@@ -413,6 +413,13 @@ def notify_client_sign_in(
     )
 
 
+def notify_new_release(*, key: LicenseKey, context: dict[str, Any]) -> list[Notification]:
+    """The new-release mail, routed as the alerts are (alert e-mail first)."""
+    return mail_to_client(
+        kind=MailKind.NEW_RELEASE, key=key, context=lambda: dict(context), alert=True
+    )
+
+
 def notify_capture_refused(
     *, key: LicenseKey | None, feature_id: int, code: int, moment: datetime
 ) -> list[Notification]:

@@ -154,3 +154,30 @@ def trials_ended_by(key: LicenseKey, product: Product) -> QuerySet[KeyLine]:
     trial of the product itself and those of the trial products it lists to end."""
     ended = [product.pk, *product.ends_trials.values_list("pk", flat=True)]
     return key.lines.filter(product__in=ended, is_trial=True, state=LineState.ACTIVE)
+
+
+def trial_grant(
+    *, key: LicenseKey, product_id: int, actor: Actor, at: datetime | None = None
+) -> KeyLine | None:
+    """Adds the product's trial to a key that asks for something the trial opens (a
+    subscription's releases): by the rule of the questionnaire, once per product per key.
+    None when the key had it already, is blocked, or the product gives no trial."""
+    moment = at or timezone.now()
+    product = Product.objects.filter(pk=product_id, retired=False).first()
+    if product is None or not (product.trial_days or product.permanent_instead_of_trial):
+        return None
+    with transaction.atomic():
+        locked = LicenseKey.objects.select_for_update().get(pk=key.pk)
+        if locked.blocked:
+            return None
+        line = _trial_line(locked, product, actor, moment)
+        if line is None:
+            return None
+        audit_record(
+            actor=actor,
+            action="trial.grant",
+            instance=locked,
+            after={"product": product.pk, "line": line.pk},
+        )
+        trial_registered.send(sender=KeyLine, line=line, key=locked)
+    return line
