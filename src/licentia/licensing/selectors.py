@@ -7,7 +7,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from licentia.catalog.models import LicenseType
 from licentia.core import keycodes
-from licentia.keys.models import LicenseKey
+from licentia.core.models import AuditEvent
+from licentia.keys.models import KeyLine, LicenseKey
 from licentia.keys.selectors import KeyLicense
 from licentia.licensing.models import Session, TokenConsumption
 from licentia.licensing.refusals import Code, Refusal
@@ -109,3 +110,41 @@ def monitor_sessions(*, history: bool, moment: datetime) -> QuerySet[Session]:
     if history:
         return sessions.filter(ended_at__isnull=False).order_by("-ended_at", "-id")
     return sessions.filter(seat_held(moment)).order_by("license_type", "-started_at")
+
+
+def trial_lines(
+    *,
+    after_id: int = 0,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    product_id: int | None = None,
+) -> QuerySet[KeyLine]:
+    """Trial lines in the order they were made (by id), after `after_id`, made in [start,
+    end): new trials to call (the vendor API's trials/new and the cabinet's work list)."""
+    lines = KeyLine.objects.filter(is_trial=True, pk__gt=after_id).select_related(
+        "product", "key__client"
+    )
+    if start is not None:
+        lines = lines.filter(created_at__gte=start)
+    if end is not None:
+        lines = lines.filter(created_at__lt=end)
+    if product_id is not None:
+        lines = lines.filter(product_id=product_id)
+    return lines.order_by("id")
+
+
+def trial_app_versions(lines: list[KeyLine]) -> dict[int, str]:
+    """The application version each trial was registered from (line id → version), as its
+    registration recorded it."""
+    key_ids = {str(line.key_id) for line in lines}
+    wanted = {line.pk for line in lines}
+    versions: dict[int, str] = {}
+    events = AuditEvent.objects.filter(
+        action="trial.register", object_type="keys.licensekey", object_id__in=key_ids
+    ).values_list("after", flat=True)
+    for after in events:
+        recorded = after or {}
+        line_id = recorded.get("line")
+        if line_id in wanted:
+            versions[line_id] = str(recorded.get("app_version") or "")
+    return versions
