@@ -5,10 +5,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from licentia.api.vendor import ERRORS, requires
-from licentia.api.vendor_clients import MAX_PAGE, Text20, page_after
+from licentia.api.vendor import ERRORS, query_known, requires
+from licentia.api.vendor_clients import MAX_PAGE, QueryText20, page_after
 from licentia.core.models import AuditEvent
 
 router = Router(tags=["audit"])
@@ -40,7 +40,9 @@ class AuditPage(BaseModel):
 
 
 class AuditFilters(BaseModel):
-    cursor: Text20 = Field(
+    model_config = ConfigDict(extra="forbid")
+
+    cursor: QueryText20 = Field(
         default="", description="id последнего полученного события. / Last event id fetched."
     )
     limit: int = Field(default=100, ge=1, le=MAX_PAGE, description="Размер страницы. / Size.")
@@ -49,6 +51,7 @@ class AuditFilters(BaseModel):
 @router.get("/audit", response={200: AuditPage, **ERRORS}, summary="Audit events after a cursor")
 @requires("view", "core.auditevent")
 def audit_list(request: HttpRequest, filters: Query[AuditFilters]) -> AuditPage:
+    query_known(request, AuditFilters)
     found = list(
         AuditEvent.objects.filter(pk__gt=page_after(filters.cursor)).order_by("id")[
             : filters.limit + 1

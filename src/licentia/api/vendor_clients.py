@@ -7,13 +7,15 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from licentia.api.vendor import (
     ERRORS,
     INVALID,
     ApiError,
+    Moment,
     api_actor_of,
+    query_known,
     requires,
 )
 from licentia.clients.merge import clients_merge
@@ -36,6 +38,10 @@ Text200 = Annotated[str, StringConstraints(max_length=200, pattern=_NO_NUL)]
 Text254 = Annotated[str, StringConstraints(max_length=254, pattern=_NO_NUL)]
 Text300 = Annotated[str, StringConstraints(max_length=300, pattern=_NO_NUL)]
 Text5000 = Annotated[str, StringConstraints(max_length=5000, pattern=_NO_NUL)]
+# In a query string: NUL characters are dropped from it before it comes here.
+QueryText20 = Annotated[str, StringConstraints(max_length=20)]
+QueryText64 = Annotated[str, StringConstraints(max_length=64)]
+QueryText200 = Annotated[str, StringConstraints(max_length=200)]
 
 
 class ClientOut(BaseModel):
@@ -93,23 +99,25 @@ def client_out(client: Client) -> ClientOut:
 
 
 class ClientFilters(BaseModel):
-    q: Text200 = Field(
+    model_config = ConfigDict(extra="forbid")
+
+    q: QueryText200 = Field(
         default="",
         description="Быстрый поиск, как в кабинете: компания, ключ, e-mail, ИНН, телефон. / "
         "Quick search as in the cabinet.",
     )
-    crm_id1: Text64 = Field(default="", description="Точно этот CRM ID1. / Exactly this.")
-    crm_id2: Text64 = Field(default="", description="Точно этот CRM ID2. / Exactly this.")
+    crm_id1: QueryText64 = Field(default="", description="Точно этот CRM ID1. / Exactly this.")
+    crm_id2: QueryText64 = Field(default="", description="Точно этот CRM ID2. / Exactly this.")
     distributor: int | None = Field(
         default=None, ge=1, le=2**62, description="Id дистрибьютора. / Distributor id."
     )
     manager: int | None = Field(
         default=None, ge=1, le=2**62, description="Id менеджера. / Manager id."
     )
-    updated_since: datetime | None = Field(
+    updated_since: Moment | None = Field(
         default=None, description="Изменённые с этого момента. / Updated since."
     )
-    cursor: Text20 = Field(default="", description="Курсор страницы. / Page cursor.")
+    cursor: QueryText20 = Field(default="", description="Курсор страницы. / Page cursor.")
     limit: int = Field(default=100, ge=1, le=MAX_PAGE, description="Размер страницы. / Page size.")
 
 
@@ -130,6 +138,7 @@ def page_after(cursor: str) -> int:
 )
 @requires("view", "clients.client")
 def clients_list(request: HttpRequest, filters: Query[ClientFilters]) -> ClientPage:
+    query_known(request, ClientFilters)
     clients = Client.objects.select_related("distributor")
     if filters.q.strip():
         clients = client_search(query=filters.q, queryset=clients)

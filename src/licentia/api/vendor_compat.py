@@ -3,14 +3,14 @@ names and answers, so that existing 1C code works by changing the base URL and t
 
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, BaseModel, Field, StrictFloat, StrictInt, StrictStr
 
 from licentia.api.vendor import INVALID, ApiError, ErrorOut, api_actor_of, requires, vendor_api
 from licentia.catalog.models import Product
@@ -55,17 +55,32 @@ def on_compat_error(request: HttpRequest, exc: CompatError) -> HttpResponse:
     return vendor_api.create_response(request, {"message": exc.message}, status=exc.status)
 
 
-def _text(value: Any) -> Any:
-    """A number where the documentation has a string is taken as its text."""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int | float):
-        return str(value)
-    return "" if value is None else value
+def _text(value: Any) -> str:
+    """A number where the documentation has a string is taken as its text; null as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
-Text = Annotated[str, BeforeValidator(_text), Field(max_length=500)]
-LongText = Annotated[str, BeforeValidator(_text), Field(max_length=5000)]
+_NO_NUL = r"^[^\x00]*$"
+if TYPE_CHECKING:
+    Text = str
+    LongText = str
+else:
+    # 1C sends numbers as strings or as numbers, and an undefined value as null.
+    Text = Annotated[
+        Annotated[StrictStr, Field(max_length=500, pattern=_NO_NUL)]
+        | Annotated[StrictInt, Field(ge=-(2**53), le=2**53)]
+        | Annotated[StrictFloat, Field(allow_inf_nan=False)]
+        | None,
+        AfterValidator(_text),
+    ]
+    LongText = Annotated[
+        Annotated[StrictStr, Field(max_length=5000, pattern=_NO_NUL)] | None,
+        AfterValidator(_text),
+    ]
 
 DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%Y%m%d", "%Y%m%d%H%M%S")
 

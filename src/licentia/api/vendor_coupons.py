@@ -6,10 +6,10 @@ from typing import Literal
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from licentia.api.vendor import ERRORS, api_actor_of, not_found, requires
-from licentia.api.vendor_clients import MAX_PAGE, Text20, Text64, page_after
+from licentia.api.vendor import ERRORS, api_actor_of, not_found, query_known, requires
+from licentia.api.vendor_clients import MAX_PAGE, QueryText20, QueryText64, Text64, page_after
 from licentia.coupons.models import Activation, Coupon, Door
 from licentia.coupons.selectors import coupon_code_parse, coupon_state, coupons_in_state
 from licentia.coupons.services import activation_deactivate, coupon_activate, coupons_set_blocked
@@ -53,20 +53,23 @@ def coupon_out(coupon: Coupon) -> CouponOut:
 
 
 class CouponFilters(BaseModel):
-    code: Text64 = Field(default="", description="Точно этот код. / Exactly this code.")
-    invoice: Text64 = Field(default="", description="Номер счёта в CRM. / CRM invoice number.")
+    model_config = ConfigDict(extra="forbid")
+
+    code: QueryText64 = Field(default="", description="Точно этот код. / Exactly this code.")
+    invoice: QueryText64 = Field(default="", description="Номер счёта в CRM. / CRM invoice number.")
     batch: int | None = Field(default=None, ge=1, le=2**62, description="Партия. / Batch id.")
-    key: Text64 = Field(default="", description="Активирован на ключе. / Activated on key.")
+    key: QueryText64 = Field(default="", description="Активирован на ключе. / Activated on key.")
     state: Literal["", "free", "activated", "reusable", "blocked"] = Field(
         default="", description="Состояние. / State."
     )
-    cursor: Text20 = Field(default="", description="Курсор страницы. / Page cursor.")
+    cursor: QueryText20 = Field(default="", description="Курсор страницы. / Page cursor.")
     limit: int = Field(default=100, ge=1, le=MAX_PAGE, description="Размер страницы. / Size.")
 
 
 @router.get("/coupons", response={200: CouponPage, **ERRORS}, summary="Search coupons")
 @requires("view", "coupons.coupon")
 def coupons_list(request: HttpRequest, filters: Query[CouponFilters]) -> CouponPage:
+    query_known(request, CouponFilters)
     coupons = Coupon.objects.select_related("batch", "activated_key")
     if filters.code:
         coupons = coupons.filter(code=coupon_code_parse(filters.code) or filters.code)

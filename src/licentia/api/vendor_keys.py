@@ -10,7 +10,7 @@ from django.utils import timezone
 from ninja import Router, Status
 from pydantic import BaseModel, Field
 
-from licentia.api.vendor import ERRORS, api_actor_of, not_found, requires
+from licentia.api.vendor import ERRORS, Moment, api_actor_of, not_found, requires
 from licentia.catalog.models import Product
 from licentia.clients.models import Client
 from licentia.coupons.services import key_line_change
@@ -134,8 +134,8 @@ class LineIn(BaseModel):
     product_id: int = Field(ge=1, le=2_147_483_647, description="Продукт. / Product id.")
     multiplier: int = Field(default=1, ge=1, le=1_000_000, description="Множитель. / Multiplier.")
     is_trial: bool = Field(default=False, description="Триал. / Trial.")
-    starts_at: datetime | None = Field(default=None, description="Начало; пусто: сейчас. / Start.")
-    expires_at: datetime | None = Field(
+    starts_at: Moment | None = Field(default=None, description="Начало; пусто: сейчас. / Start.")
+    expires_at: Moment | None = Field(
         default=None, description="Окончание; пусто: бессрочно. / Expiry; empty: perpetual."
     )
 
@@ -163,7 +163,7 @@ def line_add(request: HttpRequest, number: str, payload: LineIn) -> Status:
 
 class LineChangeIn(BaseModel):
     multiplier: int = Field(ge=1, le=1_000_000, description="Множитель. / Multiplier.")
-    expires_at: datetime | None = Field(description="Окончание; null: бессрочно. / Expiry.")
+    expires_at: Moment | None = Field(description="Окончание; null: бессрочно. / Expiry.")
     purchased: bool = Field(
         default=False, description="Триал стал покупкой. / The trial line becomes purchased."
     )
