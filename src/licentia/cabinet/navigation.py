@@ -148,6 +148,18 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "permission": _can_view("api", "apikey"),
                 },
                 {
+                    "title": _("Webhooks"),
+                    "icon": "webhook",
+                    "link": reverse_lazy("admin:webhooks_webhook_changelist"),
+                    "permission": _can_view("webhooks", "webhook"),
+                },
+                {
+                    "title": _("Webhook deliveries"),
+                    "icon": "send",
+                    "link": reverse_lazy("admin:webhooks_webhookdelivery_changelist"),
+                    "permission": _can_view("webhooks", "webhookdelivery"),
+                },
+                {
                     "title": _("Users"),
                     "icon": "manage_accounts",
                     "link": reverse_lazy("admin:core_user_changelist"),
