@@ -108,6 +108,24 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
             ],
         },
         {
+            "title": _("Reports"),
+            "separator": True,
+            "items": [
+                {
+                    "title": _("Expiring subscriptions"),
+                    "icon": "event_busy",
+                    "link": reverse_lazy("cabinet-report-expiring"),
+                    "permission": _has("keys.view_keyline"),
+                },
+                {
+                    "title": _("New trials"),
+                    "icon": "person_add",
+                    "link": reverse_lazy("cabinet-report-trials"),
+                    "permission": _has("keys.view_keyline"),
+                },
+            ],
+        },
+        {
             "title": _("Settings"),
             "separator": True,
             "items": [
