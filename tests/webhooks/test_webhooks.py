@@ -201,3 +201,22 @@ def test_the_secret_is_sealed_and_left_out_of_the_audit(webhook) -> None:
     assert SECRET not in webhook.secret_sealed
     event = AuditEvent.objects.get(action="webhook.create")
     assert "secret_sealed" not in event.after
+
+
+def test_the_documented_python_verification_accepts_a_delivery_and_refuses_a_forgery(
+    webhook, receiver
+) -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs/api.md").read_text()
+    python = text.split("```python\n")[1].split("```")[0]
+    snippet = python[python.index("def verify") :]
+    namespace: dict = {}
+    exec("import hashlib, hmac, time\n" + snippet, namespace)  # noqa: S102 - our own docs
+    make_client()
+    delivery.deliveries_send_due()
+    (received,) = receiver.received
+
+    assert namespace["verify"](SECRET, received["headers"], received["body"])
+    assert not namespace["verify"](SECRET, received["headers"], received["body"] + b" ")
+    assert not namespace["verify"]("another", received["headers"], received["body"])
