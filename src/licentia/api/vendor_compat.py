@@ -1,6 +1,7 @@
 """The calls 1C vendors' code already makes to the hosted licensing service, with its field
 names and answers, so that existing 1C code works by changing the base URL and the key."""
 
+import json
 import re
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Router
 from pydantic import AfterValidator, BaseModel, Field, StrictFloat, StrictInt, StrictStr
 
+from licentia.api.geo import ip_place
 from licentia.api.vendor import INVALID, ApiError, ErrorOut, api_actor_of, requires, vendor_api
 from licentia.catalog.models import Product
 from licentia.clients.models import Distributor
@@ -19,7 +21,12 @@ from licentia.coupons.models import CouponKind, Term
 from licentia.coupons.services import Row, coupon_batch_generate, end_of_day
 from licentia.keys.models import KeyLine, LicenseKey
 from licentia.keys.selectors import line_is_live, lines_ending
-from licentia.licensing.selectors import key_number_parse, trial_app_versions, trial_lines
+from licentia.licensing.selectors import (
+    clients_using,
+    key_number_parse,
+    trial_app_versions,
+    trial_lines,
+)
 
 router = Router(tags=["compatible"])
 
@@ -419,4 +426,83 @@ def subscriptions_expiring(request: HttpRequest, payload: ExpiringIn) -> list[Ex
                 responsible=_manager_name(line),
             )
         )
+    return answer
+
+
+# POST /map
+
+MAP_DAYS = 30
+MAX_FEATURES = 1000
+
+
+class MapIn(BaseModel):
+    features: (
+        list[Annotated[StrictInt, Field(ge=1, le=2_147_483_647)]]
+        | Annotated[StrictStr, Field(max_length=20_000, pattern=_NO_NUL)]
+    ) = Field(
+        description='Номера фич: JSON-массив или он же строкой ("[1, 2]"). / Feature ids: a '
+        "JSON array, or that array as a string."
+    )
+
+
+class PlaceOut(BaseModel):
+    latitude: float = Field(description="Широта. / Latitude.")
+    longitude: float = Field(description="Долгота. / Longitude.")
+    online: bool = Field(description="Клиент занимает место сейчас. / The client holds a seat now.")
+
+
+def _feature_ids(features: list[int] | str) -> list[int]:
+    if isinstance(features, list):
+        ids = features
+    else:
+        try:
+            parsed = json.loads(features)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, list) or not all(
+            isinstance(item, int) and not isinstance(item, bool) and 1 <= item < 2**31
+            for item in parsed
+        ):
+            raise ApiError(
+                422,
+                INVALID,
+                _("The request is invalid."),
+                {"features": [_("Enter a JSON array of feature ids.")]},
+            )
+        ids = parsed
+    if len(ids) > MAX_FEATURES:
+        raise ApiError(
+            422,
+            INVALID,
+            _("The request is invalid."),
+            {
+                "features": [
+                    _("Enter at most %(max_length)s entries.") % {"max_length": MAX_FEATURES}
+                ]
+            },
+        )
+    return sorted(set(ids))
+
+
+@router.post(
+    "/map",
+    response={200: list[PlaceOut], **COMPAT_ERRORS},
+    summary="Where the clients using features are (compatible call)",
+    description="Клиенты с сессиями этих фич за 30 дней: точка - центр страны по IP, без "
+    "названий компаний. / Clients with sessions of these features in the last 30 days: a "
+    "point is the centre of the IP's country (located offline), never a company name.",
+)
+@requires("view", "licensing.session")
+def clients_map(request: HttpRequest, payload: MapIn) -> list[PlaceOut]:
+    moment = timezone.now()
+    places = clients_using(
+        feature_ids=_feature_ids(payload.features),
+        since=moment - timedelta(days=MAP_DAYS),
+        moment=moment,
+    )
+    answer = []
+    for place in places:
+        point = ip_place(place.ip)
+        if point is not None:
+            answer.append(PlaceOut(latitude=point[0], longitude=point[1], online=place.online))
     return answer

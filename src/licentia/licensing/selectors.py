@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from licentia.catalog.models import LicenseType
 from licentia.core import keycodes
@@ -110,6 +110,40 @@ def monitor_sessions(*, history: bool, moment: datetime) -> QuerySet[Session]:
     if history:
         return sessions.filter(ended_at__isnull=False).order_by("-ended_at", "-id")
     return sessions.filter(seat_held(moment)).order_by("license_type", "-started_at")
+
+
+@dataclass(frozen=True)
+class ClientPlace:
+    client_id: int
+    ip: str
+    online: bool
+
+
+def clients_using(
+    *, feature_ids: list[int], since: datetime, moment: datetime
+) -> list[ClientPlace]:
+    """Clients with sessions of the features since `since`: the IP of each one's latest session
+    and whether it holds a seat of them now (the vendor API's map)."""
+    latest: dict[int, tuple[datetime, str]] = {}
+    pairs = (
+        Session.objects.filter(feature_id__in=feature_ids, started_at__gte=since, ip__isnull=False)
+        .values("key__client_id", "ip")
+        .annotate(last=Max("started_at"))
+        .order_by()
+    )
+    for pair in pairs:
+        client_id = pair["key__client_id"]
+        if client_id not in latest or latest[client_id][0] < pair["last"]:
+            latest[client_id] = (pair["last"], pair["ip"])
+    online = set(
+        Session.objects.filter(seat_held(moment), feature_id__in=feature_ids)
+        .values_list("key__client_id", flat=True)
+        .distinct()
+    )
+    return [
+        ClientPlace(client_id=client_id, ip=ip, online=client_id in online)
+        for client_id, (_last, ip) in sorted(latest.items())
+    ]
 
 
 def trial_lines(

@@ -10,6 +10,7 @@ from licentia.catalog.models import LicenseType
 from licentia.core.models import AuditEvent
 from licentia.coupons.models import Coupon, CouponKind
 from licentia.keys.services import key_line_add, license_key_generate
+from licentia.licensing.services.sessions import session_capture, session_reset
 from licentia.licensing.services.trials import trial_register
 from licentia.licensing.units import Unit
 from tests.api.vendor.conftest import ACTOR
@@ -272,3 +273,45 @@ def test_expiring_subscriptions_refuse_a_missing_period(api) -> None:
 
     assert answer.status_code == 422
     assert set(answer.json()["fields"]) == {"DATE_FROM", "DATE_TO"}
+
+
+def test_the_map_places_clients_by_the_country_of_their_ip_without_names(api, product) -> None:
+    from licentia.licensing.models import Session
+
+    moscow = license_key_generate(client=make_client(company="ООО Москва"), actor=ACTOR)
+    kyiv = license_key_generate(client=make_client(company="ООО Вчера"), actor=ACTOR)
+    for key in (moscow, kyiv):
+        key_line_add(key=key, product=product, actor=ACTOR)
+    session_capture(
+        key_number=moscow.number,
+        feature_id=1,
+        unit=Unit(user="buh", host="pc", database="base"),
+        fingerprint={},
+        ip="77.88.8.8",
+    )
+    old = session_capture(
+        key_number=kyiv.number,
+        feature_id=1,
+        unit=Unit(user="buh", host="pc", database="base"),
+        fingerprint={},
+        ip="77.88.8.1",
+    )
+    session_reset(session=old.session, actor=ACTOR)
+    Session.objects.filter(pk=old.session.pk).update(started_at=timezone.now() - timedelta(days=40))
+
+    as_array = api("post", "map", {"features": [1]}, role="support")
+    as_string = api("post", "map", {"features": "[1]"})
+    other_feature = api("post", "map", {"features": "[2]"})
+
+    assert as_array.status_code == 200, as_array.content
+    assert as_array.json() == [{"latitude": 60.0, "longitude": 100.0, "online": True}]
+    assert as_string.json() == as_array.json()
+    assert other_feature.json() == []
+    assert "Москва" not in as_array.content.decode()
+
+
+def test_the_map_refuses_features_that_are_not_a_json_array(api) -> None:
+    answer = api("post", "map", {"features": "1, 2"})
+
+    assert answer.status_code == 422
+    assert "features" in answer.json()["fields"]

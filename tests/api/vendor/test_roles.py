@@ -45,6 +45,7 @@ CALLS = {
         {"DATE_FROM": "2026-01-01", "DATE_TO": "2026-12-31", "TRIALS": "true"},
         ALL,
     ),
+    "map": Call("post", "map", {"features": [1]}, ALL),
     "clients": Call("get", "clients", None, ALL),
     "client": Call("get", "clients/{client}", None, ALL),
     "client create": Call("post", "clients", {"company": "ООО Новая"}, SALES),
