@@ -18,6 +18,9 @@ VENDOR_SETTINGS_EDITABLE = (
     "offline_grace_days",
     "first_reminder_days",
     "second_reminder_days",
+    "client_resets_per_30_days",
+    "api_calls_per_minute",
+    "session_retention_days",
 )
 
 
