@@ -19,6 +19,7 @@ FLOORS = {
     "notifications": 5,
     "releases": 5,
     "statistics": 5,
+    "webhooks": 5,
     "api": 6,
     "cabinet": 6,
     "portal": 6,

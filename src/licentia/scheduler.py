@@ -25,6 +25,7 @@ def periodic_tasks() -> list[Periodic]:
     from licentia.notifications.tasks import send_outbox, write_reminders
     from licentia.portal.tasks import prune_portal_records
     from licentia.releases.tasks import write_release_mail
+    from licentia.webhooks.tasks import send_webhooks, write_line_events
 
     return [
         Periodic(sweep_sessions, 60.0),
@@ -34,6 +35,8 @@ def periodic_tasks() -> list[Periodic]:
         Periodic(write_reminders, 3600.0),
         Periodic(prune_portal_records, 3600.0),
         Periodic(write_release_mail, 300.0),
+        Periodic(send_webhooks, 60.0),
+        Periodic(write_line_events, 3600.0),
     ]
 
 

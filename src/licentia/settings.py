@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "licentia.coupons",
     "licentia.notifications",
     "licentia.releases",
+    "licentia.webhooks",
     "licentia.api",
     "licentia.portal",
     "django.contrib.admin",

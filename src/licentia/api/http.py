@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from licentia.licensing.refusals import Code, Refusal
 
 API_ROOT = "/api/app"
+VENDOR_API_ROOT = "/api/v1"
 
 CODE_OF_STATUS = {
     404: Code.NOT_FOUND,
@@ -38,6 +39,8 @@ class JsonRefusalMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if _under(request, VENDOR_API_ROOT):
+            return _vendor_json(request, response)
         if (
             response.status_code < 400
             or not (request.path_info == API_ROOT or request.path_info.startswith(API_ROOT + "/"))
@@ -55,6 +58,29 @@ class JsonRefusalMiddleware:
             if header in response:
                 answer[header] = response[header]
         return answer
+
+
+def _under(request: HttpRequest, root: str) -> bool:
+    return request.path_info == root or request.path_info.startswith(root + "/")
+
+
+def _vendor_json(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The vendor API's shape `{code, message, fields}` for what Django or the server answered
+    as a page (a wrong method, a body too large, a server error)."""
+    if response.status_code < 400 or response.get("Content-Type", "").startswith(
+        "application/json"
+    ):
+        return response
+    refusal = _refusal_of(response)
+    with translation.override(translation.get_language_from_request(request)):
+        message = str(refusal.message)
+    status = refusal.status if response.status_code in CODE_OF_STATUS else response.status_code
+    code = int(refusal.code) if response.status_code in CODE_OF_STATUS else status * 10
+    answer = JsonResponse({"code": code, "message": message, "fields": {}}, status=status)
+    for header in KEPT_HEADERS:
+        if header in response:
+            answer[header] = response[header]
+    return answer
 
 
 @csrf_exempt

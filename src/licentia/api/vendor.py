@@ -23,8 +23,10 @@ answer 403 to a role that may not; `api_actor_of(request)` is the audit's actor 
 
 import functools
 import logging
+import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -35,7 +37,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
 from ninja.security import HttpBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from licentia.api.field_errors import field_error_text
 from licentia.api.models import ApiKey
@@ -57,6 +59,19 @@ CONFLICT = 4090
 INVALID = 4220
 RATE_LIMITED = 4290
 DATABASE_UNAVAILABLE = 5030
+
+
+def _iso_only(value: Any) -> Any:
+    """A moment is an ISO 8601 text: pydantic would take a number as seconds since 1970."""
+    if not isinstance(value, str | datetime) or (
+        isinstance(value, str) and not re.match(r"^\d{4}-\d\d-\d\d", value)
+    ):
+        raise ValueError("Enter a date and time as YYYY-MM-DDTHH:MM:SS+03:00.")
+    return value
+
+
+# A moment given to the API.
+Moment = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 class ErrorOut(BaseModel):
@@ -222,6 +237,20 @@ def on_database_unreachable(request: HttpRequest, exc: Exception) -> HttpRespons
 
 for _error in DATABASE_UNREACHABLE:
     vendor_api.exception_handler(_error)(on_database_unreachable)
+
+
+def query_known(request: HttpRequest, filters: type[BaseModel]) -> None:
+    """422 for a query parameter the call does not take: a misspelt filter must not silently
+    list everything."""
+    unknown = sorted(set(request.GET) - set(filters.model_fields))
+    if unknown:
+        message = _("This call takes no such parameter.")
+        raise ApiError(
+            422,
+            INVALID,
+            _("The request is invalid."),
+            {name or "(empty)": [message] for name in unknown},
+        )
 
 
 # Role checks.

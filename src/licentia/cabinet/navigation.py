@@ -132,6 +132,24 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
             ],
         },
         {
+            "title": _("Reports"),
+            "separator": True,
+            "items": [
+                {
+                    "title": _("Expiring subscriptions"),
+                    "icon": "event_busy",
+                    "link": reverse_lazy("cabinet-report-expiring"),
+                    "permission": _has("keys.view_keyline"),
+                },
+                {
+                    "title": _("New trials"),
+                    "icon": "person_add",
+                    "link": reverse_lazy("cabinet-report-trials"),
+                    "permission": _has("keys.view_keyline"),
+                },
+            ],
+        },
+        {
             "title": _("Settings"),
             "separator": True,
             "items": [
@@ -176,6 +194,18 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "icon": "vpn_key",
                     "link": reverse_lazy("admin:api_apikey_changelist"),
                     "permission": _can_view("api", "apikey"),
+                },
+                {
+                    "title": _("Webhooks"),
+                    "icon": "webhook",
+                    "link": reverse_lazy("admin:webhooks_webhook_changelist"),
+                    "permission": _can_view("webhooks", "webhook"),
+                },
+                {
+                    "title": _("Webhook deliveries"),
+                    "icon": "send",
+                    "link": reverse_lazy("admin:webhooks_webhookdelivery_changelist"),
+                    "permission": _can_view("webhooks", "webhookdelivery"),
                 },
                 {
                     "title": _("Users"),

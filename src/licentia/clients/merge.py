@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from licentia.clients.models import Client, ClientFieldDefinition, ClientSearchToken
 from licentia.clients.services import CLIENT_FIELDS, client_reindex
+from licentia.clients.signals import clients_merged
 from licentia.core.audit import Actor, audit_record, snapshot
 
 # The company names the card and the language is a choice, never "empty"; the additional
@@ -183,5 +184,11 @@ def clients_merge(
             instance=current_main,
             before=before,
             after={"main": snapshot(current_main), "moved": moved},
+        )
+        clients_merged.send(
+            sender=Client,
+            client=current_main,
+            merged_ids=[other_id for other_id in ids if other_id != main.pk],
+            actor=actor,
         )
     return current_main

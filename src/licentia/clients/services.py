@@ -17,9 +17,12 @@ from licentia.clients.models import (
 )
 from licentia.clients.search import client_search_tokens, extra_text_codes, token_is_simple
 from licentia.clients.signals import (
+    client_created,
+    client_deleted,
     client_deleting,
     client_deletion_blockers,
     client_search_values,
+    client_updated,
 )
 from licentia.core.audit import Actor, audit_record, audited_change, audited_delete, snapshot
 from licentia.core.models import User
@@ -203,6 +206,7 @@ def client_create(
         # A new client has nothing of other apps yet.
         client_reindex(client=client, linked_values=[])
         audit_record(actor=actor, action="client.create", instance=client, after=snapshot(client))
+        client_created.send(sender=Client, client=client, actor=actor)
     return client
 
 
@@ -218,6 +222,7 @@ def client_update(
             setattr(current, name, value)
         current.save()
         client_reindex(client=current)
+        client_updated.send(sender=Client, client=current, actor=actor)
     return current
 
 
@@ -243,7 +248,9 @@ def client_delete(*, client: Client, actor: Actor) -> None:
         for removed in signal_answers(client_deleting, sender=Client, client=current):
             card.update(removed)
         audit_record(actor=actor, action="client.delete", instance=current, before=card)
+        client_id = current.pk
         current.delete()
+        client_deleted.send(sender=Client, client_id=client_id, card=card, actor=actor)
 
 
 def distributor_delete_blockers(distributor: Distributor) -> list[str]:

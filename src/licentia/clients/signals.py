@@ -12,6 +12,14 @@ client_search_values = Signal()
 client_exact_match = Signal()
 # A client is to be deleted: kwargs client. Answer: a list of reasons why it cannot be.
 client_deletion_blockers = Signal()
+# What happened to clients, for the apps above (webhooks), sent inside the change's
+# transaction: kwargs client (a fresh copy), actor.
+client_created = Signal()
+client_updated = Signal()
+# kwargs client (the main one, as merged), merged_ids (the removed duplicates), actor.
+clients_merged = Signal()
+# kwargs client_id, card (its fields as the audit keeps them), actor; after the row is gone.
+client_deleted = Signal()
 # A client is being deleted, nothing blocking it: kwargs client. A receiver deletes what of
 # its own hangs on the client and answers with what the audit event keeps of it: {name: value}.
 client_deleting = Signal()

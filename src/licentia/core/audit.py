@@ -23,6 +23,7 @@ UNLOGGED_FIELDS = frozenset(
         "signing_private_key_encrypted",
         "password_encrypted",
         "secret_hash",
+        "secret_sealed",
         "company_key",
     }
 )

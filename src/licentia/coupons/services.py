@@ -33,7 +33,7 @@ from licentia.coupons.models import (
     Term,
 )
 from licentia.coupons.selectors import coupon_code_parse, product_takes_multiplier
-from licentia.coupons.signals import coupon_activated
+from licentia.coupons.signals import coupon_activated, coupon_deactivated
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 from licentia.keys.selectors import key_lines, line_is_live
 from licentia.licensing.refusals import Code, Refusal
@@ -618,6 +618,7 @@ def activation_deactivate(
             before={"coupon": coupon.code, "lines": [row["after"] for row in rows]},
             after={"coupon": coupon.code, "lines": [row["before"] for row in rows]},
         )
+        coupon_deactivated.send(sender=Activation, activation=current)
     return current
 
 

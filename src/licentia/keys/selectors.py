@@ -243,3 +243,26 @@ def key_state(
     if all(line.expires_at is not None and line.expires_at <= horizon for line in live):
         return KeyState.EXPIRING
     return KeyState.ACTIVE
+
+
+def lines_ending(
+    *,
+    start: datetime,
+    end: datetime,
+    trials: bool,
+    manager_id: int | None = None,
+    distributor_id: int | None = None,
+) -> models.QuerySet[KeyLine]:
+    """Active lines whose expiry falls in [start, end), soonest first: subscriptions to renew
+    (the vendor API's subscriptions/expiring and the cabinet's work list). Trials only when
+    `trials`."""
+    lines = KeyLine.objects.filter(
+        state=LineState.ACTIVE, expires_at__gte=start, expires_at__lt=end
+    ).select_related("product", "key__client__manager", "key__client__distributor")
+    if not trials:
+        lines = lines.filter(is_trial=False)
+    if manager_id is not None:
+        lines = lines.filter(key__client__manager_id=manager_id)
+    if distributor_id is not None:
+        lines = lines.filter(key__client__distributor_id=distributor_id)
+    return lines.order_by("expires_at", "id")

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from licentia.catalog.models import LicenseType
 from licentia.core import keycodes
-from licentia.keys.models import LicenseKey
+from licentia.core.models import AuditEvent
+from licentia.keys.models import KeyLine, LicenseKey
 from licentia.keys.selectors import KeyLicense
 from licentia.licensing.models import Session, TokenConsumption
 from licentia.licensing.refusals import Code, Refusal
@@ -109,3 +110,75 @@ def monitor_sessions(*, history: bool, moment: datetime) -> QuerySet[Session]:
     if history:
         return sessions.filter(ended_at__isnull=False).order_by("-ended_at", "-id")
     return sessions.filter(seat_held(moment)).order_by("license_type", "-started_at")
+
+
+@dataclass(frozen=True)
+class ClientPlace:
+    client_id: int
+    ip: str
+    online: bool
+
+
+def clients_using(
+    *, feature_ids: list[int], since: datetime, moment: datetime
+) -> list[ClientPlace]:
+    """Clients with sessions of the features since `since`: the IP of each one's latest session
+    and whether it holds a seat of them now (the vendor API's map)."""
+    latest: dict[int, tuple[datetime, str]] = {}
+    pairs = (
+        Session.objects.filter(feature_id__in=feature_ids, started_at__gte=since, ip__isnull=False)
+        .values("key__client_id", "ip")
+        .annotate(last=Max("started_at"))
+        .order_by()
+    )
+    for pair in pairs:
+        client_id = pair["key__client_id"]
+        if client_id not in latest or latest[client_id][0] < pair["last"]:
+            latest[client_id] = (pair["last"], pair["ip"])
+    online = set(
+        Session.objects.filter(seat_held(moment), feature_id__in=feature_ids)
+        .values_list("key__client_id", flat=True)
+        .distinct()
+    )
+    return [
+        ClientPlace(client_id=client_id, ip=ip, online=client_id in online)
+        for client_id, (_last, ip) in sorted(latest.items())
+    ]
+
+
+def trial_lines(
+    *,
+    after_id: int = 0,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    product_id: int | None = None,
+) -> QuerySet[KeyLine]:
+    """Trial lines in the order they were made (by id), after `after_id`, made in [start,
+    end): new trials to call (the vendor API's trials/new and the cabinet's work list)."""
+    lines = KeyLine.objects.filter(is_trial=True, pk__gt=after_id).select_related(
+        "product", "key__client"
+    )
+    if start is not None:
+        lines = lines.filter(created_at__gte=start)
+    if end is not None:
+        lines = lines.filter(created_at__lt=end)
+    if product_id is not None:
+        lines = lines.filter(product_id=product_id)
+    return lines.order_by("id")
+
+
+def trial_app_versions(lines: list[KeyLine]) -> dict[int, str]:
+    """The application version each trial was registered from (line id → version), as its
+    registration recorded it."""
+    key_ids = {str(line.key_id) for line in lines}
+    wanted = {line.pk for line in lines}
+    versions: dict[int, str] = {}
+    events = AuditEvent.objects.filter(
+        action="trial.register", object_type="keys.licensekey", object_id__in=key_ids
+    ).values_list("after", flat=True)
+    for after in events:
+        recorded = after or {}
+        line_id = recorded.get("line")
+        if line_id in wanted:
+            versions[line_id] = str(recorded.get("app_version") or "")
+    return versions

@@ -7,3 +7,5 @@ trial_registered = Signal()
 # A capture was refused and recorded as a Problem, in the transaction that recorded it:
 # kwargs key (None when unknown), key_number, feature_id, code, unit, moment.
 capture_refused = Signal()
+# A manager, the API or the client reset a session, in the reset's transaction: kwargs session.
+session_reset = Signal()

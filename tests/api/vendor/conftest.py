@@ -1,3 +1,4 @@
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -31,14 +32,16 @@ def api(client: HttpClient, token_of: Callable[[str], str]) -> Call:
         method: str, path: str, body: Any = None, *, role: str = "full", token: str | None = None
     ) -> Any:
         if token is None:
-            token = tokens.setdefault(role, token_of(role))
+            if role not in tokens:
+                tokens[role] = token_of(role)
+            token = tokens[role]
         headers = {"Authorization": f"Bearer {token}"}
         url = f"/api/v1/{path}"
         if method == "get":
             return client.get(url, data=body or {}, headers=headers)
         return getattr(client, method)(
             url,
-            data=body if isinstance(body, str) else __import__("json").dumps(body or {}),
+            data=body if isinstance(body, str) else json.dumps(body or {}),
             content_type="application/json",
             headers=headers,
         )

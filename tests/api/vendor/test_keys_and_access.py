@@ -121,3 +121,20 @@ def test_the_command_line_refuses_an_unknown_role() -> None:
     )
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
+
+
+def test_a_wrong_method_is_a_json_405(api) -> None:
+    answer = api("delete", "me")
+
+    assert answer.status_code == 405
+    assert answer.json()["code"] == 4050
+    assert "fields" in answer.json()
+
+
+def test_a_body_too_large_is_a_json_413(api, settings) -> None:
+    settings.MAX_BODY_BYTES = 100
+
+    answer = api("post", "trials/new", {"lastresultid": "0" * 200})
+
+    assert answer.status_code == 413
+    assert answer.json()["code"] == 4130

@@ -20,7 +20,7 @@ from licentia.core.models import VendorSettings
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey
 from licentia.keys.selectors import KeyLicense, Pool, key_license
-from licentia.licensing import queries
+from licentia.licensing import queries, signals
 from licentia.licensing.models import EndReason, Session, TrialUseDay
 from licentia.licensing.refusals import Code, Refusal, missing
 from licentia.licensing.selectors import key_number_parse
@@ -222,4 +222,5 @@ def session_reset(
             current.ended_at = timezone.now()
             current.end_reason = reason
             current.save(update_fields=["ended_at", "end_reason"])
+            signals.session_reset.send(sender=Session, session=current)
     return current
