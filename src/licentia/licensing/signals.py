@@ -7,3 +7,7 @@ trial_registered = Signal()
 # A capture was refused and recorded as a Problem, in the transaction that recorded it:
 # kwargs key (None when unknown), key_number, feature_id, code, unit, moment.
 capture_refused = Signal()
+# The purge of ended sessions asks, before deleting any: kwargs moment. Each receiver answers
+# the earliest ended_at it still needs to read (sessions ended at or after it are kept), or
+# None when it needs none.
+sessions_purge_horizon = Signal()
