@@ -83,11 +83,8 @@ def test_the_protocol_works_through_pgbouncer_in_transaction_mode(pgbouncer: int
         # More than the 5 runs after which a statement would be prepared, on 4 threads
         # sharing 3 server connections.
         for round_number in range(8):
-            status, body = call(
-                base_url,
-                "capture",
-                {"key": key.number, "feature_id": 10, "user": f"u{unit}", "host": "h"},
-            )
+            unit_body = {"key": key.number, "feature_id": 10, "user": f"u{unit}", "host": "h"}
+            status, body = call(base_url, "capture", unit_body)
             if status != 200:
                 failures.append(("capture", status, body))
                 continue
