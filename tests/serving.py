@@ -63,15 +63,21 @@ class Process:
         self.log.close()
 
 
-def serve(port: int, env: dict[str, str], *, threads: int = 4) -> Process:
-    """`licentia serve` without its worker, answering /healthz."""
+def serve(port: int, env: dict[str, str], *, threads: int = 4, wait: bool = True) -> Process:
+    """`licentia serve` without its worker; answering /healthz unless told not to wait."""
     args = ["serve", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", str(threads)]
     server = Process([*args, "--no-worker"], env)
-    deadline = time.monotonic() + 60
+    if wait:
+        wait_healthy(port, server)
+    return server
+
+
+def wait_healthy(port: int, server: Process) -> None:
+    deadline = time.monotonic() + 90
     while True:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return server
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):  # noqa: S310
+                return
         except OSError:
             if time.monotonic() > deadline or server.process.poll() is not None:
                 output = server.output()
