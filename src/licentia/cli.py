@@ -201,8 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT (default %(default)s)")
     # Processes rather than threads: requests spend most of their time in Python, which one
     # process runs on one CPU at a time (bench/RESULTS.md: 4×2 served 24% more than 2×4 on
-    # 2 CPUs). Two threads, not one: with one, a call arriving on a kept-alive connection
-    # often waited tens of milliseconds at light load.
+    # 2 CPUs). The threads only run Django on requests read whole, so two are enough to keep
+    # a process busy while the other waits for the database.
     serve.add_argument(
         "--workers",
         type=int,
@@ -210,7 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="web processes (default: twice the CPUs, %(default)s here)",
     )
     serve.add_argument(
-        "--threads", type=int, default=DEFAULT_THREADS, help="threads each (default %(default)s)"
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help="threads running Django in each (default %(default)s)",
     )
     serve.add_argument(
         "--no-worker", action="store_true", help="do not start the background task worker"
