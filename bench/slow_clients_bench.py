@@ -26,9 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from protocol_bench import ROOT, free_port, seed, server_commands, wait_for  # noqa: E402
-
-from benchdb import prepare_database  # noqa: E402
+from benchdb import prepare_database
+from protocol_bench import ROOT, free_port, seed, server_commands, wait_for
 
 
 def trickle(port: int, count: int, stop: threading.Event, cut: list[float]) -> list[socket.socket]:
@@ -131,7 +130,10 @@ def main() -> None:
         f"{options.slow} connections trickling bodies; {options.calls} calls (/healthz and "
         f"captures in turn); {options.workers} processes × {options.threads} threads"
     )
-    print("| server | p50 ms | p99 ms | slowest ms | calls with no answer in 5 s | slow ones cut off |")
+    print(
+        "| server | p50 ms | p99 ms | slowest ms | calls with no answer in 5 s "
+        "| slow ones cut off |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | --- |")
     for index, name in enumerate(options.servers.split(",")):
         port = options.port + index if options.port else free_port()

@@ -76,7 +76,7 @@ def wait_healthy(port: int, server: Process) -> None:
     deadline = time.monotonic() + 90
     while True:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
                 return
         except OSError:
             if time.monotonic() > deadline or server.process.poll() is not None:
