@@ -83,6 +83,10 @@ def _environ(scope: Scope, body: bytes) -> dict[str, Any]:
         "wsgi.run_once": False,
     }
     for raw_name, raw_value in scope["headers"]:
+        if b"_" in raw_name:
+            # X_Forwarded_For would read as X-Forwarded-For once in the environ: a proxy
+            # that cleans the one would let the other through (gunicorn drops them too).
+            continue
         name = raw_name.decode("latin-1").upper().replace("-", "_")
         value = raw_value.decode("latin-1")
         if name in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):

@@ -115,3 +115,29 @@ def test_a_body_that_does_not_arrive_in_time_is_cut_off_with_408(server: str) ->
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert f"did not arrive in {BODY_TIMEOUT} s".encode() in answer
     assert BODY_TIMEOUT - 0.5 < time.monotonic() - started < BODY_TIMEOUT + 3
+
+
+def test_a_header_name_with_an_underscore_never_reaches_django() -> None:
+    from licentia.asgi import _environ
+
+    environ = _environ(
+        {
+            "method": "GET",
+            "path": "/healthz",
+            "headers": [
+                (b"x_forwarded_for", b"6.6.6.6"),
+                (b"x-forwarded-for", b"10.0.0.1"),
+                (b"content-type", b"application/json"),
+                (b"cookie", b"a=1"),
+                (b"cookie", b"b=2"),
+            ],
+            "client": ("127.0.0.1", 5000),
+        },
+        b"{}",
+    )
+
+    assert environ["HTTP_X_FORWARDED_FOR"] == "10.0.0.1"
+    assert environ["CONTENT_TYPE"] == "application/json"
+    assert environ["CONTENT_LENGTH"] == "2"
+    assert environ["HTTP_COOKIE"] == "a=1; b=2"
+    assert environ["wsgi.input"].read() == b"{}"
