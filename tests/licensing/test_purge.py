@@ -16,8 +16,15 @@ from licentia.licensing.units import Unit
 
 pytestmark = pytest.mark.django_db
 
-# After the key fixture's line started, whatever the hour.
-NOW = timezone.now() + timedelta(minutes=1)
+
+@pytest.fixture(autouse=True)
+def moment() -> None:
+    """NOW: a minute after the key fixture's line started, whatever the hour."""
+    global NOW
+    NOW = timezone.now() + timedelta(minutes=1)
+
+
+NOW = timezone.now()
 
 
 def sessions_ended(key, *days_ago: int) -> list[Session]:

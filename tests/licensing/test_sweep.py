@@ -20,8 +20,9 @@ pytestmark = pytest.mark.django_db
 NOTHING = {"timeout": 0, "key_blocked": 0, "license_ended": 0}
 
 
-def local_noon(days: int = 0) -> datetime:
-    """Noon of a local day: an hour either side is the same day whenever the tests run."""
+def local_noon(days: int = 1) -> datetime:
+    """Noon of a local day (tomorrow's unless told): after the fixtures' lines started, and an
+    hour either side is the same day, whenever the tests run."""
     day = timezone.localtime() + timedelta(days=days)
     return day.replace(hour=12, minute=0, second=0, microsecond=0)
 
@@ -143,7 +144,7 @@ def test_a_usage_counted_trial_holds_through_its_last_day_of_use_and_ends_the_ne
     KeyLine.objects.filter(pk=line.pk).update(used_days=2)
 
     assert sessions_sweep(at=now + timedelta(minutes=1)) == NOTHING
-    KeyLine.objects.filter(pk=line.pk).update(last_used_on=local_noon(-1).date())
+    KeyLine.objects.filter(pk=line.pk).update(last_used_on=(now - timedelta(days=1)).date())
     assert sessions_sweep(at=now + timedelta(minutes=1))["license_ended"] == 1
     assert ended(session)[1] == EndReason.LICENSE_ENDED
 
