@@ -1,13 +1,14 @@
--- The same report as protocol.lua, for a plain GET of the URL wrk is given; the first
--- argument, when given, is the think time in milliseconds as in protocol.lua.
-local think = 0
+-- The same report as protocol.lua, for a plain GET of the URL wrk is given. Arguments, all
+-- optional: a think time in milliseconds, a rate in calls a second and wrk's thread count
+-- (pace.lua).
+local pace = require("pace")
 
 function init(args)
-  think = tonumber(args[1]) or 0
+  pace.configure(args[1], args[2], tonumber(args[3]) or 1)
 end
 
 function delay()
-  return think > 0 and math.random(0, 2 * think) or 0
+  return pace.delay()
 end
 
 function done(summary, latency, requests)

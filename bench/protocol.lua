@@ -2,11 +2,11 @@
 -- A connection that is free takes the oldest pending step: a release if one waits, else a
 -- heartbeat, else a new capture with a random key and unit. Responses are told apart by
 -- their fields, so every cycle completes whichever connection carries each step.
--- Arguments: the keys file, a seed, and optionally a think time in milliseconds: each
+-- Arguments: the keys file, a seed, and optionally a think time in milliseconds (each
 -- connection then waits a random 0–2× that before each call, as an application does between
--- its calls, instead of calling again at once.
+-- its calls), a rate in calls a second and wrk's thread count (pace.lua).
+local pace = require("pace")
 local keys = {}
-local think = 0
 local heartbeats, releases = {}, {}
 local counter = 0
 refused, cycles, first_refusal = 0, 0, ""  -- globals: done() reads them from each thread
@@ -16,11 +16,11 @@ function init(args)
     keys[#keys + 1] = key
   end
   math.randomseed((tonumber(args[2]) or 1) * 1000 + thread_number)
-  think = tonumber(args[3]) or 0
+  pace.configure(args[3], args[4], tonumber(args[5]) or 1)
 end
 
 function delay()
-  return think > 0 and math.random(0, 2 * think) or 0
+  return pace.delay()
 end
 
 local function post(path, body)

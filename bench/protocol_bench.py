@@ -1,25 +1,36 @@
-"""The application protocol under load: capture → heartbeat → release cycles against
-gunicorn, measured with wrk beside the same server's trivial endpoint (/healthz, one SELECT 1).
+"""The application protocol under load, measured with wrk beside the same server's trivial
+endpoint (/healthz, one SELECT 1), for `licentia serve` and for the server it replaced
+(gunicorn's threaded workers, 2×CPUs processes × 2 threads) side by side in one run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres python bench/protocol_bench.py
     python bench/protocol_bench.py                       # SQLite
 
-It makes its own database (licentia_bench_protocol on PostgreSQL, a SQLite file otherwise),
-generates a catalog and 1000 keys with room for every unit, starts `licentia serve` on a free
-port, runs wrk with 64 connections for each workload, and prints one line of figures each.
-Needs wrk (apt-get install wrk).
+It makes its own database (licentia_bench_protocol on PostgreSQL unless --db-name, a SQLite
+file otherwise), generates a catalog and 1000 keys with room for every unit, starts each
+server on its own port and runs, in alternating rounds, three loads:
+
+- saturated: 64 connections calling without pause: /healthz, heartbeats, and capture →
+  heartbeat → release cycles;
+- half: the same three at a fixed arrival rate of half the server's saturated /healthz rate
+  of that round, over 256 kept-alive connections;
+- light: /healthz and heartbeats at 200 calls a second over 256 kept-alive connections.
+
+Needs wrk (apt-get install wrk). The medians over rounds are printed as Markdown rows.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,21 +91,29 @@ def wait_for(url: str, seconds: float = 60) -> None:
     raise SystemExit(f"the server did not answer at {url}")
 
 
-def wrk(url: str, script: str, options: argparse.Namespace, *args: str) -> dict[str, float]:
+def wrk(url: str, script: str, options: argparse.Namespace, *args: str, **load: int) -> dict:
+    connections = load.get("connections", options.connections)
     command = [
         "wrk",
         f"-t{options.wrk_threads}",
-        f"-c{options.connections}",
+        f"-c{connections}",
         f"-d{options.duration}s",
         "--timeout",
         "10s",
         "-s",
         str(BENCH / script),
         url,
+        "--",
+        *args,
+        str(load.get("think", 0)),
+        str(load.get("rate", 0)),
+        str(options.wrk_threads),
     ]
-    if args:
-        command += ["--", *args]
-    run = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if script == "heartbeat.lua":
+        command.append(str(max(1, connections // options.wrk_threads)))
+    run = subprocess.run(  # noqa: S603
+        command, capture_output=True, text=True, check=False, cwd=BENCH
+    )
     if run.returncode != 0:
         raise SystemExit(f"wrk failed: {run.stderr or run.stdout}")
     for line in run.stdout.splitlines():
@@ -106,100 +125,182 @@ def wrk(url: str, script: str, options: argparse.Namespace, *args: str) -> dict[
     return result
 
 
-def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
-    """The run with the median rate."""
-    return sorted(runs, key=lambda run: run["per_second"])[len(runs) // 2]
+@dataclass
+class Server:
+    name: str
+    command: list[str]
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+    runs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def record(self, load: str, result: dict[str, float]) -> dict[str, float]:
+        self.runs.setdefault(load, []).append(result)
+        return result
+
+
+def server_commands(options: argparse.Namespace, port: int) -> dict[str, list[str]]:
+    bind = f"127.0.0.1:{port}"
+    sizing = ["--workers", str(options.workers), "--threads", str(options.threads)]
+    return {
+        "serve": [sys.executable, "-m", "licentia.cli", "serve", "--bind", bind, "--no-worker",
+                  *sizing],
+        # What `licentia serve` ran before: gunicorn's threaded workers.
+        "gunicorn": [sys.executable, "-m", "gunicorn", "licentia.wsgi:application",
+                     "--bind", bind, *sizing, "--forwarded-allow-ips", "127.0.0.1",
+                     "--graceful-timeout", "10", "--no-control-socket"],
+    }  # fmt: skip
+
+
+def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each figure's median over the rounds."""
+    return {name: statistics.median(run[name] for run in runs) for name in runs[0]}
+
+
+LOADS = {
+    "saturated": ("healthz", "heartbeat", "cycle"),
+    "half": ("healthz", "heartbeat", "cycle"),
+    "light": ("healthz", "heartbeat"),
+}
+
+
+def one_round(server: Server, options: argparse.Namespace, keys_file: Path, seed: int) -> None:
+    def run(load: str, workload: str, **pacing: int) -> dict[str, float]:
+        if workload == "healthz":
+            result = wrk(f"{server.base}/healthz", "plain.lua", options, **pacing)
+        elif workload == "heartbeat":
+            result = wrk(server.base, "heartbeat.lua", options, str(keys_file), str(seed),
+                         **pacing)  # fmt: skip
+        else:
+            result = wrk(server.base, "protocol.lua", options, str(keys_file), str(seed),
+                         **pacing)  # fmt: skip
+        return server.record(f"{load} {workload}", result)
+
+    healthz_rate = 0.0
+    if "saturated" in options.loads:
+        for workload in LOADS["saturated"]:
+            result = run("saturated", workload, think=options.think_ms)
+            if workload == "healthz":
+                healthz_rate = result["per_second"]
+    if "half" in options.loads:
+        rate = int(healthz_rate / 2) if healthz_rate else options.half_rate
+        for workload in LOADS["half"]:
+            run("half", workload, rate=rate, connections=options.open_connections)
+    if "light" in options.loads:
+        for workload in LOADS["light"]:
+            run("light", workload, rate=options.light_rate, connections=options.open_connections)
+
+
+def report(servers: list[Server], options: argparse.Namespace, database: str) -> None:
+    print(
+        f"{database}: {options.rounds} alternating rounds of {options.duration} s (medians "
+        f"shown), {options.workers} processes × {options.threads} threads, {os.cpu_count()} "
+        "CPUs shared with wrk and the database"
+    )
+    print("| server | load | workload | connections | req/s | p50 ms | p99 ms | refused/errors |")
+    print("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for server in servers:
+        for load, workloads in LOADS.items():
+            if load not in options.loads:
+                continue
+            connections = options.connections if load == "saturated" else options.open_connections
+            for workload in workloads:
+                runs = server.runs[f"{load} {workload}"]
+                figures = median_of(runs)
+                print(
+                    f"| {server.name} | {load} | {workload} | {connections} | "
+                    f"{figures['per_second']:,.0f} | {figures['p50_ms']:.1f} | "
+                    f"{figures['p99_ms']:.1f} | "
+                    f"{figures.get('refused', 0):.0f}/{figures['errors']:.0f} |"
+                )
+    if "saturated" not in options.loads:
+        return
+    print()
+    for server in servers:
+        healthz = server.runs["saturated healthz"]
+        for workload in ("heartbeat", "cycle"):
+            ratios = [
+                run["per_second"] / trivial["per_second"]
+                for trivial, run in zip(healthz, server.runs[f"saturated {workload}"], strict=True)
+            ]
+            print(
+                f"{server.name}: saturated {workload} / healthz: "
+                f"{statistics.median(ratios):.0%} (rounds: "
+                f"{', '.join(f'{ratio:.0%}' for ratio in ratios)})"
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=20, help="seconds per workload")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per workload")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians shown")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="alternating runs of each workload; medians shown"
+        "--servers", default="serve,gunicorn", help="comma-separated: serve, gunicorn"
     )
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--loads", default="saturated,half,light", help="comma-separated: saturated, half, light"
+    )
+    parser.add_argument("--connections", type=int, default=64, help="saturated load")
+    parser.add_argument(
+        "--open-connections", type=int, default=256, help="kept-alive connections at a fixed rate"
+    )
+    parser.add_argument("--light-rate", type=int, default=200, help="calls a second, light load")
+    parser.add_argument(
+        "--half-rate", type=int, default=500, help="the half load's rate when not saturated first"
+    )
     parser.add_argument("--wrk-threads", type=int, default=2)
-    parser.add_argument(
-        "--workers", type=int, default=DEFAULT_WORKERS, help="gunicorn processes (as serve)"
-    )
-    parser.add_argument(
-        "--threads", type=int, default=DEFAULT_THREADS, help="threads each (as serve)"
-    )
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="processes")
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS, help="threads each")
     parser.add_argument(
         "--think-ms",
         type=int,
         default=0,
-        help="each connection waits a random 0–2× this before each call (0: calls at once, "
-        "the server saturated); latency at a load below saturation",
+        help="saturated load: each connection waits a random 0–2× this before each call",
+    )
+    parser.add_argument("--db-name", default="licentia_bench_protocol")
+    parser.add_argument(
+        "--port", type=int, default=0, help="the first server's port, the next ones follow"
     )
     options = parser.parse_args()
+    options.loads = options.loads.split(",")
 
     data_dir = Path(tempfile.mkdtemp(prefix="licentia-bench-"))
-    prepare_database(os.environ.get("DATABASE_URL"), data_dir, name="licentia_bench_protocol")
+    prepare_database(os.environ.get("DATABASE_URL"), data_dir, name=options.db_name)
     os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
     os.environ["DJANGO_SETTINGS_MODULE"] = "licentia.settings"
     os.environ["LOG_LEVEL"] = "WARNING"
     keys = seed()
     database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
+    keys_file = data_dir / "keys.txt"
+    keys_file.write_text("\n".join(keys) + "\n")
 
-    port = free_port()
-    server = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "licentia.cli",
-            "serve",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(options.workers),
-            "--threads",
-            str(options.threads),
-            "--no-worker",
-        ],
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-    )
-    base = f"http://127.0.0.1:{port}"
-    trivial_runs, cycle_runs = [], []
+    servers = []
+    for index, name in enumerate(options.servers.split(",")):
+        port = options.port + index if options.port else free_port()
+        servers.append(Server(name, server_commands(options, port)[name], port))
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     try:
-        wait_for(f"{base}/healthz")
-        keys_file = data_dir / "keys.txt"
-        keys_file.write_text("\n".join(keys) + "\n")
+        for server in servers:
+            server.process = subprocess.Popen(server.command, env=env)  # noqa: S603
+        for server in servers:
+            wait_for(f"{server.base}/healthz")
         # Alternating rounds, so that a slow moment of the machine does not fall on one
-        # workload only.
+        # server or workload only.
         for round_number in range(options.rounds):
-            think = str(options.think_ms)
-            trivial_runs.append(wrk(f"{base}/healthz", "plain.lua", options, think))
-            cycle_runs.append(
-                wrk(base, "protocol.lua", options, str(keys_file), str(round_number + 7), think)
-            )
+            for server in servers:
+                one_round(server, options, keys_file, round_number + 7)
     finally:
-        server.terminate()
-        server.wait(30)
-    trivial, cycles = median_run(trivial_runs), median_run(cycle_runs)
-
-    print(
-        f"{database}: {options.connections} connections, {options.rounds} alternating rounds of "
-        f"{options.duration} s (median shown), think time {options.think_ms} ms, gunicorn "
-        f"{options.workers}×{options.threads}, {os.cpu_count()} CPUs shared with wrk and the DB"
-    )
-    print(
-        f"  /healthz                   {trivial['per_second']:8.0f} req/s  p50 "
-        f"{trivial['p50_ms']:6.1f} ms  p99 {trivial['p99_ms']:6.1f} ms  "
-        f"errors {trivial['errors']:.0f}"
-    )
-    print(
-        f"  capture/heartbeat/release  {cycles['per_second']:8.0f} req/s  p50 "
-        f"{cycles['p50_ms']:6.1f} ms  p99 {cycles['p99_ms']:6.1f} ms  "
-        f"cycles {cycles['cycles'] / cycles['seconds']:.0f}/s  refused {cycles['refused']:.0f}"
-    )
-    ratios = [
-        c["per_second"] / t["per_second"] for t, c in zip(trivial_runs, cycle_runs, strict=True)
-    ]
-    print(
-        f"  protocol rate / trivial rate: {cycles['per_second'] / trivial['per_second']:.0%} "
-        f"(per round: {', '.join(f'{ratio:.0%}' for ratio in ratios)})"
-    )
+        for server in servers:
+            if server.process is not None:
+                server.process.terminate()
+        for server in servers:
+            if server.process is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    server.process.wait(30)
+    report(servers, options, database)
 
 
 if __name__ == "__main__":

@@ -104,20 +104,7 @@ def command_serve(options: argparse.Namespace) -> None:
         print(f"\nLicentia is starting at {url}\n")
     sys.stdout.flush()
 
-    children = [
-        subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [
-                sys.executable, "-m", "gunicorn", "licentia.wsgi:application",
-                "--bind", options.bind,
-                "--workers", str(options.workers),
-                "--threads", str(options.threads),
-                "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS")
-                or os.environ.get("LICENTIA_TRUSTED_PROXIES", "127.0.0.1"),
-                "--graceful-timeout", "10",
-                "--no-control-socket",
-            ]
-        )
-    ]  # fmt: skip
+    children = [subprocess.Popen(web_server_command(options))]  # noqa: S603 - our own
     if not options.no_worker:
         children.append(subprocess.Popen([sys.executable, "-m", "licentia.cli", "worker"]))
 
@@ -129,6 +116,29 @@ def command_serve(options: argparse.Namespace) -> None:
     signal.signal(signal.SIGINT, stop)
     exit_codes = [child.wait() for child in children]
     sys.exit(max(exit_codes, key=abs))
+
+
+HEADER_TIMEOUT_MS = 10_000
+
+
+def web_server_command(options: argparse.Namespace) -> list[str]:
+    """granian: its event loop (Rust) reads requests, keeps connections and cuts off clients
+    that send their headers slowly; licentia.asgi hands whole requests to Django's threads."""
+    host, _sep, port = options.bind.rpartition(":")
+    os.environ["LICENTIA_THREADS"] = str(options.threads)
+    return [
+        sys.executable, "-m", "granian", "licentia.asgi:application",
+        "--interface", "asgi",
+        "--host", host.strip("[]") or "127.0.0.1",
+        "--port", port,
+        "--workers", str(options.workers),
+        "--http", "1",
+        "--no-ws",
+        "--http1-header-read-timeout", str(HEADER_TIMEOUT_MS),
+        "--workers-kill-timeout", "10",
+        "--respawn-failed-workers",
+        "--log-level", "warning",
+    ]  # fmt: skip
 
 
 def command_worker(options: argparse.Namespace) -> None:
@@ -227,8 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT (default %(default)s)")
     # Processes rather than threads: requests spend most of their time in Python, which one
     # process runs on one CPU at a time (bench/RESULTS.md: 4×2 served 24% more than 2×4 on
-    # 2 CPUs). Two threads, not one: with one, a call arriving on a kept-alive connection
-    # often waited tens of milliseconds at light load.
+    # 2 CPUs). The threads only run Django on requests read whole, so two are enough to keep
+    # a process busy while the other waits for the database.
     serve.add_argument(
         "--workers",
         type=int,
@@ -236,7 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="web processes (default: twice the CPUs, %(default)s here)",
     )
     serve.add_argument(
-        "--threads", type=int, default=DEFAULT_THREADS, help="threads each (default %(default)s)"
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help="threads running Django in each (default %(default)s)",
     )
     serve.add_argument(
         "--no-worker", action="store_true", help="do not start the background task worker"

@@ -152,6 +152,12 @@ def database_from_env() -> dict:
         # The protocol's hot statements (core/rawsql.cursor) are prepared on their fifth run in
         # a connection; Django's own queries bind on the client and are never prepared.
         config["OPTIONS"] = {"prepare_threshold": 5, **config.get("OPTIONS", {})}
+        if not env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
+            # Through PgBouncer in transaction mode before 1.21, a statement prepared on one
+            # server connection is unknown on the next: parameters are still bound on the
+            # server, in unnamed statements, and queries never run through server-side cursors.
+            config["OPTIONS"]["prepare_threshold"] = None
+            config["DISABLE_SERVER_SIDE_CURSORS"] = True
     else:
         raise ImproperlyConfigured(
             f"DATABASE_URL names an unsupported database ({config['ENGINE']}); "

@@ -35,3 +35,36 @@ def test_the_worker_schedule_sweeps_sessions_whose_lease_ran_out(key) -> None:
     worker.join(10)
 
     assert Session.objects.get().end_reason == EndReason.TIMED_OUT
+
+
+def test_two_workers_enqueue_each_periodic_task_once_an_interval(monkeypatch, settings) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from licentia import scheduler
+    from licentia.licensing.tasks import purge_sessions, sweep_sessions
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    monkeypatch.setattr(
+        scheduler,
+        "periodic_tasks",
+        lambda: [scheduler.Periodic(sweep_sessions, 60), scheduler.Periodic(purge_sessions, 3600)],
+    )
+    stop = threading.Event()
+
+    def worker() -> None:
+        try:
+            run_schedule(stop, tick=0.02)
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in workers:
+        thread.start()
+    time.sleep(0.5)
+    stop.set()
+    for thread in workers:
+        thread.join(10)
+
+    # Both workers looked at once; one enqueued each task, the other found it enqueued.
+    enqueued = sorted(DBTaskResult.objects.values_list("task_path", flat=True))
+    assert enqueued == [purge_sessions.module_path, sweep_sessions.module_path]

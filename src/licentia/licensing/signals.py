@@ -9,3 +9,7 @@ trial_registered = Signal()
 capture_refused = Signal()
 # A manager, the API or the client reset a session, in the reset's transaction: kwargs session.
 session_reset = Signal()
+# The purge of ended sessions asks, before deleting any: kwargs moment. Each receiver answers
+# the earliest ended_at it still needs to read (sessions ended at or after it are kept), or
+# None when it needs none.
+sessions_purge_horizon = Signal()
