@@ -20,7 +20,7 @@ class Periodic:
 
 
 def periodic_tasks() -> list[Periodic]:
-    from licentia.core.tasks import prune_rate_windows
+    from licentia.core.tasks import backup_daily, prune_rate_windows
     from licentia.licensing.tasks import prune_finished_tasks, sweep_sessions
     from licentia.notifications.tasks import send_outbox, write_reminders
 
@@ -30,6 +30,7 @@ def periodic_tasks() -> list[Periodic]:
         Periodic(prune_rate_windows, 3600.0),
         Periodic(send_outbox, 60.0),
         Periodic(write_reminders, 3600.0),
+        Periodic(backup_daily, 900.0),
     ]
 
 

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "licentia.keys",
     "licentia.licensing",
     "licentia.coupons",
+    "licentia.transfer",
     "licentia.notifications",
     "licentia.api",
     "django.contrib.admin",
@@ -131,7 +132,13 @@ def database_from_env() -> dict:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         url = f"sqlite:///{DATA_DIR / 'licentia.sqlite3'}"
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL cannot be read ({str(error).split('.')[0]}); "
+            "use sqlite:///path or postgres://user@host:port/name."
+        ) from None
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # IMMEDIATE takes the write lock when a transaction starts, so two writers queue on
         # busy_timeout instead of one failing with "database is locked" half-way through.
@@ -244,6 +251,9 @@ AXES_USERNAME_CALLABLE = "licentia.core.lockout.lockout_username"
 AXES_LOCKOUT_CALLABLE = "licentia.core.lockout.lockout_response"
 AXES_ENABLE_ADMIN = False  # the cabinet has its own page, under Настройки
 AXES_VERBOSE = False
+
+# Where the worker's daily backups go (turned on under Настройки → Настройки вендора).
+BACKUP_DIR = Path(os.environ.get("LICENTIA_BACKUP_DIR") or DATA_DIR / "backups").resolve()
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "licentia@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

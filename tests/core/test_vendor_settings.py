@@ -22,6 +22,10 @@ VALID_FORM = {
     "offline_grace_days": 14,
     "first_reminder_days": 20,
     "second_reminder_days": 2,
+    "backup_keep": 7,
+    "session_retention_days": 180,
+    "client_resets_per_30_days": 5,
+    "api_calls_per_minute": 600,
 }
 
 

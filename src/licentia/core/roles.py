@@ -15,7 +15,7 @@ ROLE_NAMES = (FULL_ACCESS, READ_ONLY, SUPPORT, SALES)
 ROLE_APP_LABELS = frozenset(
     {
         *("core", "auth", "clients", "catalog", "keys", "coupons", "licensing", "notifications"),
-        *("api", "axes"),  # axes: sign-in lockouts, lifted by deleting them
+        *("api", "axes", "transfer"),  # axes: sign-in lockouts, lifted by deleting them
     }
 )
 ALL = frozenset({"view", "add", "change", "delete"})

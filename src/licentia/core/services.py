@@ -18,6 +18,8 @@ VENDOR_SETTINGS_EDITABLE = (
     "offline_grace_days",
     "first_reminder_days",
     "second_reminder_days",
+    "backup_daily",
+    "backup_keep",
 )
 
 

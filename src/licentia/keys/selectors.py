@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from licentia.catalog.models import ProductFeature, TrialCounting
 from licentia.catalog.selectors import catalog_products
+from licentia.core import keycodes
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 
@@ -243,3 +244,12 @@ def key_state(
     if all(line.expires_at is not None and line.expires_at <= horizon for line in live):
         return KeyState.EXPIRING
     return KeyState.ACTIVE
+
+
+def legacy_key_find(typed: str) -> str | None:
+    """The stored number of an imported key that keeps its legacy number, as typed; None when
+    the typed text is no such number."""
+    number = keycodes.legacy_key_number(typed)
+    if number is None:
+        return None
+    return LicenseKey.objects.filter(number=number).values_list("number", flat=True).first()
