@@ -78,8 +78,10 @@ def command_check(options: argparse.Namespace) -> None:
     problems = environment_problems(data_dir)
     if not problems:
         problems = _django_problems()
+    if len(problems) == 1:
+        _fail(problems[0])
     if problems:
-        print(f"licentia: {len(problems)} problem(s) to fix:", file=sys.stderr)
+        print(f"licentia: {len(problems)} problems to fix:", file=sys.stderr)
         for problem in problems:
             print(f"- {problem}", file=sys.stderr)
         sys.exit(EXIT_CONFIGURATION)
