@@ -60,7 +60,13 @@ def _target_path(destination: Path, name: str) -> Path:
         destination.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         return destination
     destination.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return destination / name
+    path = destination / name
+    # Two backups within a second are two files.
+    stem, suffix, number = path.stem, path.suffix, 1
+    while path.exists():
+        number += 1
+        path = destination / f"{stem}-{number}{suffix}"
+    return path
 
 
 def backup_write(*, destination: Path, alias: str = "default") -> Backup:
