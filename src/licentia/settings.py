@@ -233,6 +233,12 @@ EMAIL_TIMEOUT = 20
 # A request body above this is refused (413) before it is read.
 MAX_BODY_BYTES = int(os.environ.get("LICENTIA_MAX_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+# Larger bodies allowed on these paths only: the cabinet's import takes a whole file.
+BODY_LIMITS_BY_PATH = {
+    "/transfer/importbatch/add/": int(
+        os.environ.get("LICENTIA_IMPORT_MAX_BYTES", str(64 * 1024 * 1024))
+    )
+}
 # Trial registrations accepted per IP address and hour.
 LICENTIA_TRIAL_RATE_LIMIT = int(os.environ.get("LICENTIA_TRIAL_RATE_LIMIT", "20"))
 # How long a server process keeps vendor settings and the catalog before reading them again.

@@ -131,7 +131,8 @@ def test_the_daily_backup_is_off_by_default_then_keeps_the_newest_runs(
     first.refresh_from_db()
     assert first.removed_at is not None
     assert not Path(first.path).exists()
-    assert Path(second.path).exists() and Path(third.path).exists()
+    assert Path(second.path).exists()
+    assert Path(third.path).exists()
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
         [Path(second.path).name, Path(third.path).name]
     )

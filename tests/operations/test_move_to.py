@@ -26,9 +26,11 @@ from licentia.core.models import VendorSettings
 demo_seed(data_dir=Path(os.environ["LICENTIA_DATA_DIR"]))
 key = Session.objects.filter(feature_id=10).order_by("id").first().key
 for number in range(150):
-    granted = session_capture(key_number=key.number, feature_id=10, unit=Unit(user=f"u{number}", host="h"))
+    unit = Unit(user=f"u{number}", host="h")
+    granted = session_capture(key_number=key.number, feature_id=10, unit=unit)
     session_release(session_id=granted.session.public_id)
-print(json.dumps({"key": key.number, "public_key": VendorSettings.objects.get().signing_public_key}))
+public_key = VendorSettings.objects.get().signing_public_key
+print(json.dumps({"key": key.number, "public_key": public_key}))
 """
 
 SERVE = """

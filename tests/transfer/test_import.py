@@ -6,7 +6,6 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from licentia.catalog.models import LicenseType
 from licentia.clients.models import Client
 from licentia.core.audit import Actor
 from licentia.core.models import AuditEvent
@@ -14,7 +13,7 @@ from licentia.keys.models import KeyLine, LicenseKey
 from licentia.licensing.models import Session
 from licentia.transfer.models import ImportBatch
 from licentia.transfer.services import import_file
-from tests.factories import DistributorFactory, StaffUserFactory, make_product
+from tests.factories import DistributorFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("tests")
@@ -48,13 +47,6 @@ def legacy_rows(count: int) -> list[list[str]]:
         ]
         for n in range(count)
     ]
-
-
-@pytest.fixture
-def product() -> None:
-    make_product(
-        1, (10, LicenseType.USER, 1, True), crm_guid="b7e1a0c2-0000-4000-8000-000000000001"
-    )
 
 
 def test_imported_legacy_keys_keep_their_numbers_and_capture_seats_through_the_protocol(

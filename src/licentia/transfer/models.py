@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ImportStatus(models.TextChoices):
+    DRAFT = "draft", _("waiting for the column mapping")
+    QUEUED = "queued", _("queued")
     RUNNING = "running", _("running")
     DONE = "done", _("done")
     FAILED = "failed", _("failed")
