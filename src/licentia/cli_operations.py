@@ -59,10 +59,15 @@ def run_handler(handler: Callable[[argparse.Namespace], None], options: argparse
     except ImproperlyConfigured as error:
         _fail(first_line(error))
     except Exception as error:
+        from django.core.management import CommandError
         from django.db import DatabaseError
 
         if isinstance(error, DatabaseError):
             _fail(database_error_line(error))
+        if isinstance(error, CommandError):
+            # Refused as asked (a user that exists already): one line, not a traceback.
+            print(f"licentia: {first_line(error)}", file=sys.stderr)
+            sys.exit(1)
         raise
 
 

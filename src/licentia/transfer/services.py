@@ -314,7 +314,12 @@ def _key_apply(number: str, client: Client, context: _Context, counts: _Counts) 
 
 
 def _line_apply(
-    record: dict[str, Cell], key: LicenseKey | None, context: _Context, counts: _Counts
+    record: dict[str, Cell],
+    key: LicenseKey | None,
+    context: _Context,
+    counts: _Counts,
+    *,
+    new_key: bool = False,
 ) -> None:
     typed = _text(record.get("product"))
     if not typed:
@@ -365,7 +370,8 @@ def _line_apply(
     )
     if starts_at is not None:
         same = same.filter(starts_at=starts_at)
-    if same.exists():
+    # A key made by this row holds nothing yet.
+    if not new_key and same.exists():
         return
     start = starts_at or timezone.now()
     if expires_at is not None and expires_at <= start:
@@ -387,8 +393,9 @@ def _row_apply(record: dict[str, Cell], context: _Context, counts: _Counts) -> N
     number = _key_number(record)
     values = _client_values(record, context)
     client = _client_apply(values, _client_match(values, number), context, counts)
+    keys_before = counts.keys_created
     key = _key_apply(number, client, context, counts) if number else None
-    _line_apply(record, key, context, counts)
+    _line_apply(record, key, context, counts, new_key=counts.keys_created > keys_before)
 
 
 def import_batch_start(
