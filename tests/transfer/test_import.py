@@ -183,3 +183,14 @@ def test_an_xlsx_file_with_hand_mapped_columns_and_our_own_key_format_imports(pr
     assert Client.objects.get().email == "lutik@firm.ru"
     assert LicenseKey.objects.get().number == "DEMO-12345-67890-ABCDE-FGHJW"
     assert LicenseKey.objects.get().lines.count() == 1
+
+
+def test_a_refused_row_changes_nothing_of_the_client_it_matched(product) -> None:
+    import_file(data=csv_bytes(legacy_rows(1)), file_name="clients.csv", actor=ACTOR)
+    row = ["ООО Другое имя", "", "new@firm.ru", "", "", "OLD-00000-XYZ", "99", "", "", ""]
+
+    batch = import_file(data=csv_bytes([row]), file_name="clients.csv", actor=ACTOR)
+
+    assert (batch.rows_failed, batch.clients_updated) == (1, 0)
+    assert batch.errors == [{"row": 2, "field": "product", "message": batch.errors[0]["message"]}]
+    assert Client.objects.get().company == "ООО Клиент 0"

@@ -435,9 +435,13 @@ def import_run(
             try:
                 with transaction.atomic():
                     for number, record in chunk:
+                        row_counts = _Counts()
                         try:
                             with transaction.atomic():
-                                _row_apply(record, context, chunk_counts)
+                                _row_apply(record, context, row_counts)
+                            # Counted once the row is in: a refused row is rolled back whole.
+                            for name, value in vars(row_counts).items():
+                                setattr(chunk_counts, name, getattr(chunk_counts, name) + value)
                         except RowRefused as refusal:
                             failed += 1
                             for name, message in refusal.errors.items():
