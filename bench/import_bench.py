@@ -119,8 +119,7 @@ def main() -> None:
         chunk = generated[start : start + 2000]
         with transaction.atomic():
             clients = Client.objects.bulk_create(
-                Client(company=row[0], crm_id1=row[1], email=row[2], phone=row[3])
-                for row in chunk
+                Client(company=row[0], crm_id1=row[1], email=row[2], phone=row[3]) for row in chunk
             )
             keys = LicenseKey.objects.bulk_create(
                 LicenseKey(number=row[4], client=client)
