@@ -146,7 +146,11 @@ def command_createadmin(options: argparse.Namespace) -> None:
     args = ["createadmin", "--username", options.username]
     if options.email:
         args += ["--email", options.email]
-    _call(*args)
+    from django.utils import translation
+
+    # The command line speaks English, whatever the cabinet's language.
+    with translation.override("en"):
+        _call(*args)
 
 
 def command_check(options: argparse.Namespace) -> None:
