@@ -14,6 +14,8 @@ FLOORS = {
     "catalog": 1,
     "keys": 2,
     "licensing": 3,
+    # Imports from the vendor's previous service: clients, the catalog and keys at once.
+    "transfer": 3,
     "coupons": 4,
     # Mail, releases and statistics react to coupons as to the apps below.
     "notifications": 5,

@@ -9,6 +9,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from licentia import cli_operations
+from licentia.core.preflight import OperatorError, data_dir_problem
 from licentia.secret_key import ensure_secret_key_file
 
 DESCRIPTION = """\
@@ -23,23 +25,25 @@ In production: set SECRET_KEY, DATABASE_URL and ALLOWED_HOSTS (see README.md), r
 """
 
 
-def _data_dir() -> Path:
+def _data_dir(*, create: bool = False) -> Path:
     data_dir = Path(os.environ.get("LICENTIA_DATA_DIR", "var")).resolve()
     # Children (gunicorn, the worker) must find the same directory whatever their cwd.
     os.environ["LICENTIA_DATA_DIR"] = str(data_dir)
+    if create:
+        try:
+            data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as error:
+            raise OperatorError(f"cannot create the data directory {data_dir}: {error}") from None
+    problem = data_dir_problem(data_dir)
+    if problem:
+        raise OperatorError(problem)
     return data_dir
 
 
-def _setup_django() -> None:
-    from django.core.exceptions import ImproperlyConfigured
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "licentia.settings")
-    try:
-        import django
-
-        django.setup()
-    except ImproperlyConfigured as error:
-        sys.exit(f"licentia: {error}")
+def _setup_django(*, database: bool = True) -> None:
+    """Django set up, and its database answering unless `database` is false; a problem with
+    either is an OperatorError."""
+    cli_operations.setup_django(database=database)
 
 
 def _call(*args: str) -> None:
@@ -49,7 +53,7 @@ def _call(*args: str) -> None:
 
 
 def command_init(options: argparse.Namespace) -> None:
-    data_dir = _data_dir()
+    data_dir = _data_dir(create=True)
     if not os.environ.get("SECRET_KEY"):
         print(f"Secret key file: {ensure_secret_key_file(data_dir)}")
     _setup_django()
@@ -69,7 +73,7 @@ def command_init(options: argparse.Namespace) -> None:
 
 
 def command_serve(options: argparse.Namespace) -> None:
-    data_dir = _data_dir()
+    data_dir = _data_dir(create=options.demo)
     if options.demo and not os.environ.get("SECRET_KEY"):
         ensure_secret_key_file(data_dir)
     host, _sep, port = options.bind.rpartition(":")
@@ -160,15 +164,15 @@ def command_createadmin(options: argparse.Namespace) -> None:
     args = ["createadmin", "--username", options.username]
     if options.email:
         args += ["--email", options.email]
-    _call(*args)
+    from django.utils import translation
+
+    # The command line speaks English, whatever the cabinet's language.
+    with translation.override("en"):
+        _call(*args)
 
 
 def command_check(options: argparse.Namespace) -> None:
-    _data_dir()
-    _setup_django()
-    _call("check", "--database", "default")
-    _call("migrate", "--check", "--plan")
-    print("Configuration, database and migrations are in order.")
+    cli_operations.command_check(options)
 
 
 def command_apikey(options: argparse.Namespace) -> None:
@@ -287,12 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     manage.add_argument("args", nargs=argparse.REMAINDER)
     manage.set_defaults(handler=command_manage)
+    cli_operations.add_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     options = build_parser().parse_args(argv)
-    options.handler(options)
+    cli_operations.run_handler(options.handler, options)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ class Periodic:
 
 
 def periodic_tasks() -> list[Periodic]:
-    from licentia.core.tasks import prune_rate_windows
+    from licentia.core.tasks import backup_daily, prune_rate_windows
     from licentia.licensing.tasks import prune_finished_tasks, purge_sessions, sweep_sessions
     from licentia.notifications.tasks import send_outbox, write_reminders
     from licentia.portal.tasks import prune_portal_records
@@ -40,6 +40,7 @@ def periodic_tasks() -> list[Periodic]:
         Periodic(send_webhooks, 60.0),
         Periodic(write_line_events, 3600.0),
         Periodic(purge_sessions, 3600.0),
+        Periodic(backup_daily, 900.0),
     ]
 
 

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "licentia.keys",
     "licentia.licensing",
     "licentia.coupons",
+    "licentia.transfer",
     "licentia.notifications",
     "licentia.releases",
     "licentia.webhooks",
@@ -134,7 +135,13 @@ def database_from_env() -> dict:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         url = f"sqlite:///{DATA_DIR / 'licentia.sqlite3'}"
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=0))
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL cannot be read ({str(error).split('.')[0]}); "
+            "use sqlite:///path or postgres://user@host:port/name."
+        ) from None
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # IMMEDIATE takes the write lock when a transaction starts, so two writers queue on
         # busy_timeout instead of one failing with "database is locked" half-way through.
@@ -239,6 +246,12 @@ EMAIL_TIMEOUT = 20
 # A request body above this is refused (413) before it is read.
 MAX_BODY_BYTES = int(os.environ.get("LICENTIA_MAX_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+# Larger bodies allowed on these paths only: the cabinet's import takes a whole file.
+BODY_LIMITS_BY_PATH = {
+    "/transfer/importbatch/add/": int(
+        os.environ.get("LICENTIA_IMPORT_MAX_BYTES", str(64 * 1024 * 1024))
+    )
+}
 # Trial registrations accepted per IP address and hour.
 LICENTIA_TRIAL_RATE_LIMIT = int(os.environ.get("LICENTIA_TRIAL_RATE_LIMIT", "20"))
 # How long a server process keeps vendor settings and the catalog before reading them again.
@@ -257,6 +270,9 @@ AXES_USERNAME_CALLABLE = "licentia.core.lockout.lockout_username"
 AXES_LOCKOUT_CALLABLE = "licentia.core.lockout.lockout_response"
 AXES_ENABLE_ADMIN = False  # the cabinet has its own page, under Настройки
 AXES_VERBOSE = False
+
+# Where the worker's daily backups go (turned on under Настройки → Настройки вендора).
+BACKUP_DIR = Path(os.environ.get("LICENTIA_BACKUP_DIR") or DATA_DIR / "backups").resolve()
 
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "licentia@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

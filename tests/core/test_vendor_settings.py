@@ -25,6 +25,7 @@ VALID_FORM = {
     "session_retention_days": 90,
     "client_resets_per_30_days": 3,
     "api_calls_per_minute": 120,
+    "backup_keep": 7,
 }
 
 

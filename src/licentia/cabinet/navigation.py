@@ -226,6 +226,18 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "permission": _can_view("core", "auditevent"),
                 },
                 {
+                    "title": _("Import"),
+                    "icon": "upload_file",
+                    "link": reverse_lazy("admin:transfer_importbatch_changelist"),
+                    "permission": _can_view("transfer", "importbatch"),
+                },
+                {
+                    "title": _("Backups"),
+                    "icon": "backup",
+                    "link": reverse_lazy("admin:core_backuprun_changelist"),
+                    "permission": _can_view("core", "backuprun"),
+                },
+                {
                     "title": _("Sign-in lockouts"),
                     "icon": "lock_person",
                     "link": reverse_lazy("admin:axes_accessattempt_changelist"),

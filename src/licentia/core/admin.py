@@ -2,6 +2,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -21,7 +23,7 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from licentia.core.admin_filters import MomentRangeFilter
 from licentia.core.audit import Actor, audit_record, snapshot
 from licentia.core.lockout import login_unlock
-from licentia.core.models import AuditEvent, User, VendorSettings
+from licentia.core.models import AuditEvent, BackupRun, User, VendorSettings
 from licentia.core.selectors import vendor_settings_get
 from licentia.core.services import VENDOR_SETTINGS_EDITABLE, vendor_settings_update
 from licentia.core.signing import public_key_pem
@@ -208,9 +210,14 @@ class VendorSettingsAdmin(SingletonAdmin):
         (_("Client cabinet"), {"fields": ("client_resets_per_30_days",)}),
         (_("Vendor API"), {"fields": ("api_calls_per_minute",)}),
         (_("Expiry reminders"), {"fields": ("first_reminder_days", "second_reminder_days")}),
+        (_("Backups"), {"fields": ("backup_daily", "backup_keep", "backup_directory")}),
         (_("Signing key"), {"fields": ("public_key_display", "updated_at")}),
     )
-    readonly_fields = ("public_key_display", "updated_at")
+    readonly_fields = ("public_key_display", "updated_at", "backup_directory")
+
+    @admin.display(description=_("backup directory"))
+    def backup_directory(self, obj: VendorSettings) -> str:
+        return str(settings.BACKUP_DIR)
 
     def singleton(self) -> VendorSettings:
         return vendor_settings_get()
@@ -290,3 +297,25 @@ class SignInLockoutAdmin(ModelAdmin):
         actor = Actor.from_request(request)
         lifted = sum(login_unlock(attempt=attempt, actor=actor) for attempt in queryset)
         self.message_user(request, _("Sign-in unlocked (%(count)d).") % {"count": lifted})
+
+
+@admin.register(BackupRun)
+class BackupRunAdmin(ModelAdmin):
+    """Backups taken by the command and by the worker, newest first (read only)."""
+
+    list_display = ("started_at", "kind", "status", "size_display", "path", "removed_at")
+    list_filter = ("kind", "status")
+    readonly_fields = [field.name for field in BackupRun._meta.fields]
+
+    @admin.display(description=_("size"), ordering="size")
+    def size_display(self, obj: BackupRun) -> str:
+        return filesizeformat(obj.size) if obj.size is not None else "—"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False

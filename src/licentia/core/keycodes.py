@@ -124,3 +124,18 @@ def key_number(typed: str) -> str | None:
     malformed."""
     parsed = parse_code(typed, prefix_length=PREFIX_LENGTH)
     return format_code(*parsed) if parsed is not None else None
+
+
+# A number issued by the vendor's previous service: Latin capitals and digits, groups joined by
+# hyphens, without our check character. It is kept as the client types it.
+_LEGACY_NUMBER = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*\Z")
+LEGACY_NUMBER_LENGTH = (6, 32)
+
+
+def legacy_key_number(typed: str) -> str | None:
+    """A legacy key number as kept (trimmed, upper-cased), or None when it cannot be one."""
+    text = typed.strip().upper()
+    low, high = LEGACY_NUMBER_LENGTH
+    if not low <= len(text) <= high or not _LEGACY_NUMBER.match(text):
+        return None
+    return text

@@ -84,6 +84,20 @@ class VendorSettings(models.Model):
         validators=[MinValueValidator(31), MaxValueValidator(3650)],
         help_text=_("Ended sessions older than this are deleted by the worker."),
     )
+    backup_daily = models.BooleanField(
+        _("daily backup"),
+        default=False,
+        help_text=_(
+            "The worker writes a backup of the database once a day into the backup directory "
+            "(LICENTIA_BACKUP_DIR, else backups in the data directory)."
+        ),
+    )
+    backup_keep = models.PositiveIntegerField(
+        _("daily backups kept"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Older daily backups are deleted from the backup directory."),
+    )
     signing_public_key = models.CharField(
         _("signing public key"), max_length=64, editable=False, default=""
     )
@@ -164,3 +178,39 @@ class RateWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.caller} {self.hits}"
+
+
+class BackupKind(models.TextChoices):
+    MANUAL = "manual", _("by command")
+    DAILY = "daily", _("daily, by the worker")
+
+
+class BackupStatus(models.TextChoices):
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
+class BackupRun(models.Model):
+    """One backup of the database: where it was written, how big, and whether it succeeded."""
+
+    started_at = models.DateTimeField(_("started"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=BackupKind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=BackupStatus.choices, default=BackupStatus.RUNNING
+    )
+    path = models.CharField(_("file"), max_length=500, blank=True)
+    size = models.BigIntegerField(_("size, bytes"), null=True, blank=True)
+    schema = models.CharField(_("schema version"), max_length=64, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    removed_at = models.DateTimeField(_("file removed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("backup")
+        verbose_name_plural = _("backups")
+        default_permissions = ("view",)
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.get_status_display()}"

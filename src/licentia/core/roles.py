@@ -16,7 +16,7 @@ ROLE_APP_LABELS = frozenset(
     {
         *("core", "auth", "clients", "catalog", "keys", "coupons", "licensing", "notifications"),
         "releases",
-        *("api", "webhooks", "axes"),  # axes: sign-in lockouts, lifted by deleting them
+        *("api", "webhooks", "axes", "transfer"),  # axes: sign-in lockouts, lifted by deleting them
     }
 )
 ALL = frozenset({"view", "add", "change", "delete"})

@@ -21,6 +21,8 @@ VENDOR_SETTINGS_EDITABLE = (
     "session_retention_days",
     "client_resets_per_30_days",
     "api_calls_per_minute",
+    "backup_daily",
+    "backup_keep",
 )
 
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from licentia.catalog.models import ProductFeature, TrialCounting
 from licentia.catalog.selectors import catalog_products
+from licentia.core import keycodes
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 
@@ -266,3 +267,12 @@ def lines_ending(
     if distributor_id is not None:
         lines = lines.filter(key__client__distributor_id=distributor_id)
     return lines.order_by("expires_at", "id")
+
+
+def legacy_key_find(typed: str) -> str | None:
+    """The stored number of an imported key that keeps its legacy number, as typed; None when
+    the typed text is no such number."""
+    number = keycodes.legacy_key_number(typed)
+    if number is None:
+        return None
+    return LicenseKey.objects.filter(number=number).values_list("number", flat=True).first()

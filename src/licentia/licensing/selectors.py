@@ -9,15 +9,15 @@ from licentia.catalog.models import LicenseType
 from licentia.core import keycodes
 from licentia.core.models import AuditEvent
 from licentia.keys.models import KeyLine, LicenseKey
-from licentia.keys.selectors import KeyLicense
+from licentia.keys.selectors import KeyLicense, legacy_key_find
 from licentia.licensing.models import Session, TokenConsumption
 from licentia.licensing.refusals import Code, Refusal
 
 
 def key_number_parse(typed: str) -> str:
-    """The key number as stored, from a number typed in any formatting; refuses 2026 when it
-    is malformed."""
-    number = keycodes.key_number(typed)
+    """The key number as stored, from a number typed in any formatting, or a legacy number
+    (imported from the previous service) as typed; refuses 2026 when it is neither."""
+    number = keycodes.key_number(typed) or legacy_key_find(typed)
     if number is None:
         raise Refusal(Code.MALFORMED_KEY)
     return number
