@@ -18,9 +18,9 @@ def test_the_compiled_catalog_matches_its_source() -> None:
     source = polib.pofile(str(LOCALE / "ru/LC_MESSAGES/django.po"))
     compiled = polib.mofile(str(LOCALE / "ru/LC_MESSAGES/django.mo"))
 
-    def messages(catalog: polib._BaseFile) -> dict[str, object]:
+    def messages(catalog: polib._BaseFile) -> dict[tuple[str | None, str], object]:
         return {
-            entry.msgid: entry.msgstr_plural or entry.msgstr
+            (entry.msgctxt, entry.msgid): entry.msgstr_plural or entry.msgstr
             for entry in catalog
             if not entry.obsolete
         }

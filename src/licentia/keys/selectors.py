@@ -162,7 +162,7 @@ def key_capacity(key: LicenseKey, *, at: datetime | None = None) -> dict[Capacit
 
 
 def _day(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "Y-m-d")
+    return date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT")
 
 
 class LineStatus(models.TextChoices):
