@@ -90,8 +90,6 @@ class ClientForm(forms.ModelForm):
                 if field in failed:
                     continue
                 self.add_error(field if field in self.fields else None, messages)
-                if field == "crm_id1" and "accept_invalid_inn" in self.fields:
-                    if looks_like_inn(crm_id1) and not inn_is_valid(crm_id1):
-                        self.add_error(
-                            "accept_invalid_inn", _("Tick this to keep the INN as typed.")
-                        )
+                doubtful = looks_like_inn(crm_id1) and not inn_is_valid(crm_id1)
+                if field == "crm_id1" and doubtful and "accept_invalid_inn" in self.fields:
+                    self.add_error("accept_invalid_inn", _("Tick this to keep the INN as typed."))

@@ -223,7 +223,7 @@ class RoleAdmin(AuditedModelAdmin, BaseGroupAdmin):
 
     @admin.display(description=_("users"))
     def member_count(self, obj: Group) -> int:
-        return obj.user_set.count()
+        return obj.user_set.count()  # type: ignore[attr-defined]
 
 
 def cabinet_page(
