@@ -108,17 +108,46 @@ def test_a_manager_ends_a_line(manager_client, key, cats) -> None:
     assert "Завершена менеджером" in card(manager_client, key)
 
 
-def test_blocking_from_the_card_changes_the_state(manager_client, key, cats) -> None:
+def test_blocking_from_the_card_asks_first_and_then_shows_a_banner(
+    manager_client, key, cats
+) -> None:
     key_line_add(key=key, product=cats, actor=ACTOR)
+    card_url = reverse("admin:keys_licensekey_change", args=[key.pk])
+    block_url = reverse("admin:keys_licensekey_detail_block", args=[key.pk])
+    assert "Заблокировать" in card(manager_client, key)
+    assert "Разблокировать" not in card(manager_client, key)
+
+    question = manager_client.get(block_url).content.decode()
+    assert key.number in question
+    assert key.client.company in question
+    assert "0 открытых сессий" in question
+    key.refresh_from_db()
+    assert not key.blocked
+
+    manager_client.post(block_url)
+
+    key.refresh_from_db()
+    assert key.blocked
+    page = manager_client.get(card_url).content.decode()
+    assert 'data-testid="key-blocked-banner"' in page
+    assert "Разблокировать" in page
+    listing = manager_client.get(reverse("admin:keys_licensekey_changelist")).content.decode()
+    assert "заблокирован" in listing
+    assert AuditEvent.objects.filter(action="license_key.block").exists()
+
+    manager_client.post(reverse("admin:keys_licensekey_detail_unblock", args=[key.pk]))
+    key.refresh_from_db()
+    assert not key.blocked
+    assert 'data-testid="key-blocked-banner"' not in card(manager_client, key)
+
+
+def test_saving_the_card_never_blocks_the_key(manager_client, key) -> None:
     url = reverse("admin:keys_licensekey_change", args=[key.pk])
 
     manager_client.post(url, key_form(key, blocked="on"))
 
     key.refresh_from_db()
-    assert key.blocked
-    listing = manager_client.get(reverse("admin:keys_licensekey_changelist")).content.decode()
-    assert "заблокирован" in listing
-    assert AuditEvent.objects.filter(action="license_key.block").exists()
+    assert not key.blocked
 
 
 def test_the_clients_fields_are_edited_from_the_key_card(manager_client, key) -> None:

@@ -142,3 +142,15 @@ def test_the_monitor_reads_a_fixed_number_of_queries_whatever_the_sessions(
     assert many > 3
     assert monitor_queries(manager_client) == few
     assert monitor_queries(manager_client, tab="history") == few_history
+
+
+def test_blocking_a_key_says_how_many_of_its_sessions_will_end(manager_client, key) -> None:
+    capture(key, "Иванов")
+    capture(key, "Петров", host="buh-02")
+    block_url = reverse("admin:keys_licensekey_detail_block", args=[key.pk])
+
+    question = manager_client.get(block_url).content.decode()
+    manager_client.post(block_url)
+
+    assert "его 2 открытые сессии завершатся сейчас" in question
+    assert not Session.objects.filter(key=key, ended_at__isnull=True).exists()

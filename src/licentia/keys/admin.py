@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
@@ -23,6 +24,7 @@ from licentia.core.admin import cabinet_page
 from licentia.core.audit import Actor
 from licentia.core.normalize import row_id
 from licentia.core.selectors import vendor_settings_get
+from licentia.core.signals import signal_answers
 from licentia.keys.forms import KeyLineAddForm, LicenseKeyForm
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 from licentia.keys.selectors import (
@@ -39,9 +41,11 @@ from licentia.keys.services import (
     key_delete_blockers,
     key_line_add,
     key_line_end,
+    key_set_blocked,
     key_update,
     license_key_generate,
 )
+from licentia.keys.signals import key_open_sessions
 
 admin.site.unregister(Client)
 
@@ -124,7 +128,15 @@ class LicenseKeyAdmin(ModelAdmin):
     search_help_text = _("Key in any formatting, company or e-mail")
     autocomplete_fields = ("client",)
     actions = None
-    actions_detail = ["detail_add_line", "detail_sessions", "detail_problems", "detail_mail"]
+    actions_detail = [
+        "detail_block",
+        "detail_unblock",
+        "detail_add_line",
+        "detail_sessions",
+        "detail_problems",
+        "detail_mail",
+    ]
+    change_form_before_template = "keys/blocked_banner.html"
     readonly_fields = ("number", "lines_display", "created_at")
     fieldsets = (
         (
@@ -140,7 +152,6 @@ class LicenseKeyAdmin(ModelAdmin):
                     "distributor",
                     "manager",
                     "comment",
-                    "blocked",
                     "created_at",
                 ),
             },
@@ -255,6 +266,63 @@ class LicenseKeyAdmin(ModelAdmin):
     def detail_mail(self, request: HttpRequest, object_id: int) -> HttpResponse:
         return HttpResponseRedirect(
             reverse("admin:notifications_notification_changelist") + f"?key__id__exact={object_id}"
+        )
+
+    def _key_in_state(self, request: HttpRequest, object_id: Any, *, blocked: bool) -> bool:
+        if not self.has_change_permission(request):
+            return False
+        if object_id is None:
+            return True
+        pk = row_id(str(object_id))
+        return pk is not None and LicenseKey.objects.filter(pk=pk, blocked=blocked).exists()
+
+    def has_block_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
+        return self._key_in_state(request, object_id, blocked=False)
+
+    def has_unblock_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
+        return self._key_in_state(request, object_id, blocked=True)
+
+    @action(description=_("Block"), icon="block", permissions=["block"])
+    def detail_block(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return self._block_view(request, object_id, blocked=True)
+
+    @action(description=_("Unblock"), icon="lock_open", permissions=["unblock"])
+    def detail_unblock(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return self._block_view(request, object_id, blocked=False)
+
+    def _block_view(self, request: HttpRequest, object_id: int, *, blocked: bool) -> HttpResponse:
+        key = get_object_or_404(
+            LicenseKey.objects.select_related("client"), pk=row_id(str(object_id))
+        )
+        card_url = reverse("admin:keys_licensekey_change", args=[key.pk])
+        if request.method == "POST":
+            key_set_blocked(key=key, blocked=blocked, actor=Actor.from_request(request))
+            done = (
+                _("The key %(key)s is blocked.") if blocked else _("The key %(key)s is unblocked.")
+            )
+            messages.success(request, done % {"key": key.number})
+            return HttpResponseRedirect(card_url)
+        if blocked:
+            sessions = sum(signal_answers(key_open_sessions, sender=LicenseKey, key=key))
+            intro = ngettext(
+                "The key %(key)s of %(company)s will be blocked: its %(count)d open session "
+                "ends now and it gives no seat until it is unblocked.",
+                "The key %(key)s of %(company)s will be blocked: its %(count)d open sessions "
+                "end now and it gives no seat until it is unblocked.",
+                sessions,
+            ) % {"key": key.number, "company": key.client.company, "count": sessions}
+        else:
+            intro = _("The key %(key)s of %(company)s will be unblocked and give seats again.") % {
+                "key": key.number,
+                "company": key.client.company,
+            }
+        return cabinet_page(
+            self,
+            request,
+            title=_("Block the key") if blocked else _("Unblock the key"),
+            intro=intro,
+            submit_label=_("Block") if blocked else _("Unblock"),
+            cancel_url=card_url,
         )
 
     @action(description=_("Add a product"), icon="add_circle", permissions=["change"])
