@@ -325,6 +325,7 @@ UNFOLD = {
     "ENVIRONMENT": "licentia.cabinet.warnings.header_warning",
     "LANGUAGES": {"action": "licentia.cabinet.navigation.language_action"},
     "DASHBOARD_CALLBACK": "licentia.cabinet.dashboard.dashboard_callback",
+    "STYLES": ["licentia.cabinet.styles.stylesheet"],
     "SIDEBAR": {
         "show_search": False,
         "show_all_applications": False,
