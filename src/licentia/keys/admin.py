@@ -1,3 +1,4 @@
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
@@ -34,7 +35,9 @@ from licentia.keys.selectors import (
     line_features,
     line_is_live,
     line_sentence,
+    line_term,
     lines_with_products,
+    short_day,
 )
 from licentia.keys.services import (
     key_delete,
@@ -118,12 +121,77 @@ class ClientCardAdmin(ClientAdmin):
         return request.user.has_perm("keys.add_licensekey")
 
 
+class KeyStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return KeyState.choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[LicenseKey]) -> QuerySet:
+        value = self.value()
+        if not value:
+            return queryset
+        if value == KeyState.BLOCKED:
+            return queryset.filter(blocked=True)
+        if value == KeyState.EMPTY:
+            return queryset.filter(blocked=False, lines__isnull=True)
+        # The other states depend on each line's term and trial use: told as the list tells.
+        moment = timezone.now()
+        candidates = queryset.filter(blocked=False, lines__isnull=False).distinct()
+        chosen = [
+            key.pk
+            for key in candidates.prefetch_related("lines")
+            if key_state(key, at=moment, lines=lines_with_products(list(key.lines.all()))) == value
+        ]
+        return queryset.filter(pk__in=chosen)
+
+
+class ExpiringWithinFilter(admin.SimpleListFilter):
+    title = _("expiring within")
+    parameter_name = "expiring"
+    DAYS = (7, 30, 90)
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return [
+            (str(days), ngettext("%(days)d day", "%(days)d days", days) % {"days": days})
+            for days in self.DAYS
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[LicenseKey]) -> QuerySet:
+        value = self.value()
+        if value not in {str(days) for days in self.DAYS}:
+            return queryset
+        moment = timezone.now()
+        return queryset.filter(
+            blocked=False,
+            lines__state=LineState.ACTIVE,
+            lines__starts_at__lte=moment,
+            lines__expires_at__gt=moment,
+            lines__expires_at__lte=moment + timedelta(days=int(value)),
+        ).distinct()
+
+
 @admin.register(LicenseKey)
 class LicenseKeyAdmin(ModelAdmin):
     form = LicenseKeyForm
-    list_display = ("number", "client", "client_contact", "client_email", "products", "state")
+    list_display = (
+        "number_display",
+        "client",
+        "client_contact",
+        "client_email",
+        "products",
+        "expiry",
+        "state",
+    )
     list_select_related = ("client",)
-    list_filter = ("blocked",)
+    list_filter = (
+        KeyStateFilter,
+        ("lines__product", admin.RelatedOnlyFieldListFilter),
+        ("client__distributor", admin.RelatedOnlyFieldListFilter),
+        ("client__manager", admin.RelatedOnlyFieldListFilter),
+        ExpiringWithinFilter,
+    )
     search_fields = ("number",)  # shows the search box; the search itself is below
     search_help_text = _("Key in any formatting, company or e-mail")
     autocomplete_fields = ("client",)
@@ -137,14 +205,14 @@ class LicenseKeyAdmin(ModelAdmin):
         "detail_mail",
     ]
     change_form_before_template = "keys/blocked_banner.html"
-    readonly_fields = ("number", "lines_display", "created_at")
+    readonly_fields = ("number_display", "lines_display", "created_at")
     fieldsets = (
         (
             _("Main settings"),
             {
                 "classes": ["tab"],
                 "fields": (
-                    "number",
+                    "number_display",
                     "client",
                     "contact",
                     "phone",
@@ -176,14 +244,56 @@ class LicenseKeyAdmin(ModelAdmin):
     def client_email(self, obj: LicenseKey) -> str:
         return obj.client.email
 
+    @admin.display(description=_("key"), ordering="number")
+    def number_display(self, obj: LicenseKey) -> str:
+        return format_html('<span class="lc-key">{}</span>', obj.number)
+
     @admin.display(description=_("products"))
     def products(self, obj: LicenseKey) -> str:
-        names = [line.product.name for line in self._lines(obj) if line_is_live(line)]
-        return ", ".join(names) or "—"
+        """Each product with its term as a chip; an expired or ended one greyed and struck."""
+        moment = timezone.now()
+        chips = []
+        for line in self._lines(obj):
+            if line.state == LineState.REMOVED_BY_COUPON:
+                continue
+            live = line_is_live(line, at=moment)
+            kind = "lc-chip-ended" if not live else "lc-chip-trial" if line.is_trial else ""
+            chips.append(
+                format_html(
+                    '<span class="lc-chip {}" title="{}">{} · {}</span>',
+                    kind,
+                    line_sentence(line, at=moment),
+                    line.product.name,
+                    line_term(line, at=moment),
+                )
+            )
+        return format_html_join("", "{}", ((chip,) for chip in chips)) or "—"
+
+    @admin.display(description=_("expiry"))
+    def expiry(self, obj: LicenseKey) -> str:
+        """The nearest end among the products in force; the last one when all have ended."""
+        moment = timezone.now()
+        lines = [line for line in self._lines(obj) if line.state != LineState.REMOVED_BY_COUPON]
+        live = [line for line in lines if line_is_live(line, at=moment)]
+        if live:
+            ends = [line.expires_at for line in live if line.expires_at is not None]
+            if not ends:
+                return str(_("perpetual"))
+            return format_html('<span class="lc-nowrap">{}</span>', short_day(min(ends)))
+        ended = [line.expires_at or line.ended_at for line in lines]
+        ended_days = [day for day in ended if day is not None]
+        if not ended_days:
+            return "—"
+        return format_html(
+            '<span class="lc-nowrap text-red-600">{} {}</span>',
+            _("expired"),
+            short_day(max(ended_days)),
+        )
 
     @admin.display(description=_("state"))
     def state(self, obj: LicenseKey) -> str:
-        return str(KeyState(key_state(obj, lines=self._lines(obj))).label)
+        state = KeyState(key_state(obj, lines=self._lines(obj)))
+        return format_html('<span class="lc-state lc-state-{}">{}</span>', state.value, state.label)
 
     @admin.display(description="")
     def lines_display(self, obj: LicenseKey) -> str:
