@@ -186,6 +186,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Russian")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["licentia.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
@@ -353,6 +354,7 @@ UNFOLD = {
     "ENVIRONMENT": "licentia.cabinet.warnings.header_warning",
     "LANGUAGES": {"action": "licentia.cabinet.navigation.language_action"},
     "DASHBOARD_CALLBACK": "licentia.cabinet.dashboard.dashboard_callback",
+    "STYLES": ["licentia.cabinet.styles.stylesheet"],
     "SIDEBAR": {
         "show_search": False,
         "show_all_applications": False,

@@ -49,6 +49,19 @@ def test_a_wrong_inn_is_shown_and_kept_only_when_confirmed(manager_client) -> No
     assert Client.objects.get().crm_id1 == "7707083890"
 
 
+def test_every_mistake_of_a_new_client_is_shown_at_once(manager_client) -> None:
+    url = reverse("admin:clients_client_add")
+
+    refused = manager_client.post(
+        url, {**CARD, "company": "", "email": "petr@", "phone": "12", "crm_id1": "7707083890"}
+    )
+
+    errors = refused.context["adminform"].form.errors
+    assert set(errors) >= {"company", "email", "phone", "crm_id1", "accept_invalid_inn"}
+    assert "контрольная цифра неверна" in " ".join(errors["crm_id1"])
+    assert not Client.objects.exists()
+
+
 def test_extra_fields_appear_on_the_card_and_in_the_list(manager_client) -> None:
     ClientFieldDefinition.objects.create(
         code="city", label_ru="Город", kind=ExtraFieldKind.TEXT, show_in_list=True

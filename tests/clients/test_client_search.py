@@ -199,3 +199,13 @@ def test_underscores_and_percent_signs_typed_are_not_wildcards() -> None:
 
     assert found("a_b") == ["Склад"]
     assert found("15%") == ["Склад"]
+
+
+def test_a_phone_typed_with_its_plus_and_an_e_mail_domain_find_the_client() -> None:
+    romashka = make_client(
+        company="ООО «Ромашка»", phone="+7 912 759-10-59", email="anna@romashka.example"
+    )
+    make_client(company="ООО «Лютик»", phone="+7 495 123-45-67", email="buh@lutik.example")
+
+    for query in ("+7912", "+7 912 759", "romashka.example", "@romashka.example"):
+        assert list(client_search(query=query)) == [romashka], query

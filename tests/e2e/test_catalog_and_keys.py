@@ -54,8 +54,9 @@ def test_a_product_is_built_added_to_a_key_with_a_multiplier_and_the_key_blocked
     expect(summary.locator("tr", has_text="Собаки")).to_contain_text("2")
     page.screenshot(path="test-results/key-card.png", full_page=True)
 
-    page.get_by_text("Основные настройки", exact=True).click()
-    page.locator("label[for=id_blocked], input[name=blocked]").first.click()
-    page.locator("button[name=_save]").click()
+    page.get_by_role("link", name="Заблокировать").click()
+    page.get_by_role("button", name="Заблокировать").click()
+    expect(page.get_by_test_id("key-blocked-banner")).to_be_visible()
+    page.goto("/keys/licensekey/")
     row = page.locator("#result_list tr", has_text=key.number)
     expect(row).to_contain_text("заблокирован")

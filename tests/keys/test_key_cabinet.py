@@ -1,8 +1,10 @@
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from licentia.catalog.models import Feature, LicenseType, Product, ProductFeature
 from licentia.clients.models import Client
@@ -108,17 +110,46 @@ def test_a_manager_ends_a_line(manager_client, key, cats) -> None:
     assert "Завершена менеджером" in card(manager_client, key)
 
 
-def test_blocking_from_the_card_changes_the_state(manager_client, key, cats) -> None:
+def test_blocking_from_the_card_asks_first_and_then_shows_a_banner(
+    manager_client, key, cats
+) -> None:
     key_line_add(key=key, product=cats, actor=ACTOR)
+    card_url = reverse("admin:keys_licensekey_change", args=[key.pk])
+    block_url = reverse("admin:keys_licensekey_detail_block", args=[key.pk])
+    assert "Заблокировать" in card(manager_client, key)
+    assert "Разблокировать" not in card(manager_client, key)
+
+    question = manager_client.get(block_url).content.decode()
+    assert key.number in question
+    assert key.client.company in question
+    assert "0 открытых сессий" in question
+    key.refresh_from_db()
+    assert not key.blocked
+
+    manager_client.post(block_url)
+
+    key.refresh_from_db()
+    assert key.blocked
+    page = manager_client.get(card_url).content.decode()
+    assert 'data-testid="key-blocked-banner"' in page
+    assert "Разблокировать" in page
+    listing = manager_client.get(reverse("admin:keys_licensekey_changelist")).content.decode()
+    assert "заблокирован" in listing
+    assert AuditEvent.objects.filter(action="license_key.block").exists()
+
+    manager_client.post(reverse("admin:keys_licensekey_detail_unblock", args=[key.pk]))
+    key.refresh_from_db()
+    assert not key.blocked
+    assert 'data-testid="key-blocked-banner"' not in card(manager_client, key)
+
+
+def test_saving_the_card_never_blocks_the_key(manager_client, key) -> None:
     url = reverse("admin:keys_licensekey_change", args=[key.pk])
 
     manager_client.post(url, key_form(key, blocked="on"))
 
     key.refresh_from_db()
-    assert key.blocked
-    listing = manager_client.get(reverse("admin:keys_licensekey_changelist")).content.decode()
-    assert "заблокирован" in listing
-    assert AuditEvent.objects.filter(action="license_key.block").exists()
+    assert not key.blocked
 
 
 def test_the_clients_fields_are_edited_from_the_key_card(manager_client, key) -> None:
@@ -195,7 +226,7 @@ def test_the_key_list_takes_as_many_queries_for_thirty_keys_as_for_three(
         page = manager_client.get(url).content.decode()
 
     assert all(key.number in page for key in keys)
-    states = re.findall(r'class="field-state[^>]*>([^<]*)<', page)
+    states = re.findall(r'class="field-state[^>]*><span class="lc-state[^>]*>([^<]*)<', page)
     # The first of every two keys made holds a trial: 2 of the first 3, 14 of the next 27.
     assert (states.count("триал"), states.count("активен")) == (16, 14)
 
@@ -247,3 +278,43 @@ def test_the_key_card_saves_everything_or_nothing(key, monkeypatch) -> None:
         "license_key.rebind",
         "license_key.block",
     ]
+
+
+def test_the_key_list_shows_terms_as_chips_the_nearest_end_and_filters_by_them(
+    manager_client, key, cats
+) -> None:
+    now = timezone.now()
+    ended = now - timedelta(days=40)
+    key_line_add(
+        key=key,
+        product=cats,
+        actor=ACTOR,
+        is_trial=True,
+        starts_at=ended - timedelta(days=30),
+        expires_at=ended,
+    )
+    soon = license_key_generate(client=make_client(company="Скоро"), actor=ACTOR)
+    key_line_add(key=soon, product=cats, actor=ACTOR, expires_at=now + timedelta(days=10))
+    listing = reverse("admin:keys_licensekey_changelist")
+
+    page = manager_client.get(listing).content.decode()
+    expired = manager_client.get(listing, {"state": "expired"}).content.decode()
+    expiring = manager_client.get(listing, {"expiring": "30"}).content.decode()
+    by_product = manager_client.get(listing, {"lines__product__id__exact": cats.pk})
+
+    ended_day = timezone.localtime(ended).strftime("%d.%m.%Y")
+    soon_day = timezone.localtime(now + timedelta(days=10)).strftime("%d.%m.%Y")
+    assert f'<span class="lc-key">{key.number}</span>' in page
+    assert f"Базовая · истёк {ended_day}" in page
+    assert f"Базовая · до {soon_day}" in page
+    assert f"истёк {ended_day}" in page
+    assert soon_day in page
+    assert "lc-state-expired" in page
+    assert "lc-state-expiring" in page
+    assert key.number in expired
+    assert soon.number not in expired
+    assert soon.number in expiring
+    assert key.number not in expiring
+    assert by_product.status_code == 200
+    assert "Истекает в течение" in page
+    assert "30 дней" in page

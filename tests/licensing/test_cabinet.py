@@ -142,3 +142,63 @@ def test_the_monitor_reads_a_fixed_number_of_queries_whatever_the_sessions(
     assert many > 3
     assert monitor_queries(manager_client) == few
     assert monitor_queries(manager_client, tab="history") == few_history
+
+
+def test_blocking_a_key_says_how_many_of_its_sessions_will_end(manager_client, key) -> None:
+    capture(key, "Иванов")
+    capture(key, "Петров", host="buh-02")
+    block_url = reverse("admin:keys_licensekey_detail_block", args=[key.pk])
+
+    question = manager_client.get(block_url).content.decode()
+    manager_client.post(block_url)
+
+    assert "его 2 открытые сессии завершатся сейчас" in question
+    assert not Session.objects.filter(key=key, ended_at__isnull=True).exists()
+
+
+def test_the_monitor_opened_from_a_key_card_names_the_key_and_its_client(
+    manager_client, key
+) -> None:
+    capture(key, "Иванов")
+    monitor = reverse("admin:licensing_session_changelist")
+
+    page = manager_client.get(monitor, {"key": key.pk}).content.decode()
+    of_client = manager_client.get(monitor, {"client": key.client_id}).content.decode()
+    unfiltered = manager_client.get(monitor).content.decode()
+
+    assert f"Сессии ключа {key.number} ({key.client.company})" in page
+    assert f'name="key" value="{key.number}"' in page
+    assert "Сбросить отборы" in page
+    assert f"Сессии клиента {key.client.company}" in of_client
+    assert f'name="client" value="{key.client.company}"' in of_client
+    assert "Сбросить отборы" not in unfiltered
+    assert "Монитор сессий" in unfiltered
+    assert (
+        "Лицензирование"
+        not in unfiltered.split('data-testid="session-monitor"')[0].split("<main")[-1]
+    )
+
+
+def test_a_reset_asks_first_naming_the_unit_and_the_feature(manager_client, key) -> None:
+    session = capture(key, "Иванов").session
+    url = reverse("admin:licensing_session_reset", args=[session.pk])
+
+    question = manager_client.get(url).content.decode()
+
+    assert "Иванов@h" in question
+    assert "Фича 10 (10)" in question
+    assert Session.objects.get().ended_at is None
+    manager_client.post(url)
+    assert Session.objects.get().ended_at is not None
+
+
+def test_problems_name_the_feature_and_the_refusal_with_its_code(manager_client, key) -> None:
+    capture(key, "a")
+    capture(key, "b")
+    with pytest.raises(Refusal):
+        capture(key, "c")
+
+    page = manager_client.get(reverse("admin:licensing_problem_changelist")).content.decode()
+
+    assert "Фича 10 (10)" in page
+    assert "все места заняты. (2008)" in page

@@ -10,6 +10,7 @@ from licentia.clients.extra_fields import extra_form_field
 from licentia.clients.models import Client, ClientFieldDefinition, ExtraFieldKind
 from licentia.clients.services import CLIENT_FIELDS, InvalidInnWarning, client_clean
 from licentia.core.models import User
+from licentia.core.normalize import inn_is_valid, looks_like_inn
 
 EXTRA_PREFIX = "extra__"
 
@@ -66,9 +67,11 @@ class ClientForm(forms.ModelForm):
         return fields
 
     def _post_clean(self) -> None:
-        # The model's own validation is replaced by the service's, which normalises too.
-        if self.errors:
-            return
+        # The model's own validation is replaced by the service's, which normalises too. It runs
+        # even when a field failed already, so that every mistake is shown at once; a field
+        # keeps the first error it got.
+        failed = set(self.errors)
+        crm_id1 = str(self.cleaned_data.get("crm_id1") or "")
         try:
             client_clean(
                 self.service_fields(),
@@ -84,4 +87,9 @@ class ClientForm(forms.ModelForm):
                     if name.startswith("extra.")
                     else name
                 )
+                if field in failed:
+                    continue
                 self.add_error(field if field in self.fields else None, messages)
+                doubtful = looks_like_inn(crm_id1) and not inn_is_valid(crm_id1)
+                if field == "crm_id1" and doubtful and "accept_invalid_inn" in self.fields:
+                    self.add_error("accept_invalid_inn", _("Tick this to keep the INN as typed."))

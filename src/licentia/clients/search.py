@@ -267,8 +267,19 @@ def _terms(query: str) -> list[str]:
     compact_key = keycodes.compact(query).lower()
     if keycodes.key_number(compact_key) is not None:
         return [compact_key]
-    words = (word.strip(_EDGE_PUNCTUATION) for word in search_normalize(query).split())
-    return [word[:TOKEN_LENGTH] for word in words if word]
+    terms: list[str] = []
+    for word in search_normalize(query).split():
+        word = word.strip(_EDGE_PUNCTUATION)
+        if word.startswith("+") and word[1:].isdigit():
+            # A phone typed with its plus, too short yet to look like a phone: +7912.
+            word = word[1:]
+        if "@" in word or "." in word:
+            # An e-mail's domain, or a part of an address: each of its parts starts a word of
+            # the client's e-mail (romashka.example, @romashka.example).
+            terms.extend(part for part in _PUNCTUATION.split(word) if part)
+        elif word:
+            terms.append(word)
+    return [term[:TOKEN_LENGTH] for term in terms]
 
 
 def client_search(*, query: str, queryset: QuerySet[Client] | None = None) -> QuerySet[Client]:

@@ -120,22 +120,20 @@ def client_clean(data: dict[str, Any], *, accept_invalid_inn: bool) -> dict[str,
             cleaned["extra"] = _clean_extra(dict(cleaned["extra"] or {}))
         except ValidationError as error:
             errors.update(error.message_dict)
-    if errors:
-        raise ValidationError(errors)
     crm_id1 = cleaned.get("crm_id1", "")
+    inn_doubt = None
     if crm_id1 and looks_like_inn(crm_id1) and not inn_is_valid(crm_id1) and not accept_invalid_inn:
-        raise InvalidInnWarning(
-            {
-                "crm_id1": [
-                    _(
-                        "%(inn)s looks like an INN, but its check digit is wrong. Correct it, "
-                        "or confirm that it is right as typed."
-                    )
-                    % {"inn": crm_id1}
-                ]
-            },
-            code="invalid_inn",
-        )
+        inn_doubt = _(
+            "%(inn)s looks like an INN, but its check digit is wrong. Correct it, "
+            "or confirm that it is right as typed."
+        ) % {"inn": crm_id1}
+    if errors:
+        # Every mistake at once: the doubtful INN is told together with the others.
+        if inn_doubt and "crm_id1" not in errors:
+            errors["crm_id1"] = [inn_doubt]
+        raise ValidationError(errors)
+    if inn_doubt:
+        raise InvalidInnWarning({"crm_id1": [inn_doubt]}, code="invalid_inn")
     return cleaned
 
 

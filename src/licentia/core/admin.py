@@ -6,9 +6,10 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Case, Model, QuerySet, When
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
@@ -16,14 +17,18 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from licentia.core.admin_filters import MomentRangeFilter
 from licentia.core.audit import Actor, audit_record, snapshot
+from licentia.core.audit_labels import action_label, actor_label, object_type_label
 from licentia.core.lockout import login_unlock
 from licentia.core.models import AuditEvent, BackupRun, User, VendorSettings
+from licentia.core.roles import ROLE_APP_LABELS
 from licentia.core.selectors import vendor_settings_get
 from licentia.core.services import VENDOR_SETTINGS_EDITABLE, vendor_settings_update
 from licentia.core.signing import public_key_pem
@@ -85,7 +90,7 @@ class UserAdmin(AuditedModelAdmin, BaseUserAdmin):
     list_filter = ("is_active", "groups")
     search_fields = ("username", "first_name", "last_name", "email")
     fieldsets = (
-        (None, {"fields": ("username", "password")}),
+        (None, {"fields": ("username", "password_link")}),
         (_("Personal info"), {"fields": ("first_name", "last_name", "email", "language")}),
         (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
@@ -99,7 +104,18 @@ class UserAdmin(AuditedModelAdmin, BaseUserAdmin):
             },
         ),
     )
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("password_link", "last_login", "date_joined")
+
+    @admin.display(description=_("password"))
+    def password_link(self, obj: User) -> str:
+        # Only a link: the stored hash, even masked, tells a manager nothing.
+        if obj.pk is None:
+            return "—"
+        return format_html(
+            '<a class="text-primary-600 underline" href="{}">{}</a>',
+            reverse("admin:auth_user_password_change", args=[obj.pk]),
+            _("Set a new password") if obj.has_usable_password() else _("Set a password"),
+        )
 
     @admin.display(description=_("name"))
     def full_name(self, obj: User) -> str:
@@ -145,13 +161,71 @@ class UserAdmin(AuditedModelAdmin, BaseUserAdmin):
         super().save_model(request, obj, form, change)
 
 
+# Models without a list of their own whose rights the cabinet still checks.
+ROLE_EXTRA_MODELS = frozenset({"coupons.couponbatch", "coupons.activation", "keys.keyline"})
+PERMISSION_VERBS = {
+    "view": pgettext_lazy("permission", "view"),
+    "add": pgettext_lazy("permission", "add"),
+    "change": pgettext_lazy("permission", "change"),
+    "delete": pgettext_lazy("permission", "delete"),
+}
+
+
+def role_visible_permissions() -> QuerySet[Permission]:
+    """The rights a role form offers: those of the models the cabinet shows, never the
+    internal tables of the framework or of the libraries."""
+    shown = {f"{model._meta.app_label}.{model._meta.model_name}" for model in admin.site._registry}
+    shown |= ROLE_EXTRA_MODELS
+    ids = [
+        content_type.pk
+        for content_type in ContentType.objects.filter(app_label__in=ROLE_APP_LABELS)
+        if f"{content_type.app_label}.{content_type.model}" in shown
+        and content_type.model_class() is not None
+    ]
+    return Permission.objects.filter(content_type__in=ids).select_related("content_type")
+
+
+def permission_label(permission: Permission) -> str:
+    model = permission.content_type.model_class()
+    subject = capfirst(model._meta.verbose_name_plural) if model else permission.content_type.model
+    action = permission.codename.partition("_")[0]
+    verb = PERMISSION_VERBS.get(action)
+    return f"{subject}: {verb}" if verb else f"{subject}: {_(permission.name)}"
+
+
 @admin.register(Group)
 class RoleAdmin(AuditedModelAdmin, BaseGroupAdmin):
     list_display = ("name", "member_count")
 
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "permissions":
+            field = super().formfield_for_manytomany(db_field, request, **kwargs)
+            assert field is not None
+            ordered = [p.pk for p in sorted(role_visible_permissions(), key=permission_label)]
+            by_label = Case(*(When(pk=pk, then=index) for index, pk in enumerate(ordered)))
+            field.queryset = (
+                Permission.objects.filter(pk__in=ordered)
+                .select_related("content_type")
+                .order_by(by_label)
+            )
+            field.label_from_instance = permission_label  # type: ignore[method-assign,assignment]
+            field.help_text = ""
+            return field
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(
+        self, request: HttpRequest, form: ModelForm, formsets: Any, change: bool
+    ) -> None:
+        # Rights the form does not offer stay as they were.
+        if change and "permissions" in form.cleaned_data:
+            offered = set(role_visible_permissions().values_list("pk", flat=True))
+            kept = [p for p in form.instance.permissions.all() if p.pk not in offered]
+            form.cleaned_data["permissions"] = [*form.cleaned_data["permissions"], *kept]
+        super().save_related(request, form, formsets, change)
+
     @admin.display(description=_("users"))
     def member_count(self, obj: Group) -> int:
-        return obj.user_set.count()
+        return obj.user_set.count()  # type: ignore[attr-defined]
 
 
 def cabinet_page(
@@ -244,17 +318,62 @@ class VendorSettingsAdmin(SingletonAdmin):
         return HttpResponseRedirect(request.path)
 
 
+AUDIT_EVENT_FIELDS = [field.name for field in AuditEvent._meta.fields]
+
+
+class AuditActionFilter(admin.SimpleListFilter):
+    title = _("action")
+    parameter_name = "action"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        stored = AuditEvent.objects.values_list("action", flat=True).distinct()
+        return sorted(((code, action_label(code)) for code in stored), key=lambda item: item[1])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ModelAdmin):
-    list_display = ("created_at", "actor_label", "action", "object_type", "object_repr", "ip")
-    list_filter = (("created_at", MomentRangeFilter), "actor_kind", "action")
+    list_display = (
+        "created_at",
+        "actor_display",
+        "action_display",
+        "object_type_display",
+        "object_repr",
+        "ip",
+    )
+    list_filter = (("created_at", MomentRangeFilter), "actor_kind", AuditActionFilter)
     list_filter_submit = True
     search_fields = ("actor_label", "object_repr", "object_id", "action")
     date_hierarchy = "created_at"
-    readonly_fields = [field.name for field in AuditEvent._meta.fields]
+    readonly_fields = AUDIT_EVENT_FIELDS
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
         return super().get_queryset(request).select_related("actor_user")
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        shown = {
+            "actor_label": "actor_display",
+            "action": "action_display",
+            "object_type": "object_type_display",
+        }
+        return [shown.get(name, name) for name in AUDIT_EVENT_FIELDS]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        return [*AUDIT_EVENT_FIELDS, "action_display", "object_type_display", "actor_display"]
+
+    @admin.display(description=_("who"), ordering="actor_label")
+    def actor_display(self, obj: AuditEvent) -> str:
+        return actor_label(obj.actor_label, obj.actor_kind)
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_display(self, obj: AuditEvent) -> str:
+        return action_label(obj.action, obj.object_type)
+
+    @admin.display(description=_("object type"), ordering="object_type")
+    def object_type_display(self, obj: AuditEvent) -> str:
+        return object_type_label(obj.object_type)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

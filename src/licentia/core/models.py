@@ -2,7 +2,10 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from licentia.core.audit_labels import action_label, actor_label
 
 
 class User(AbstractUser):
@@ -158,7 +161,11 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label}: {self.action}"
+        moment = (
+            f"{timezone.localtime(self.created_at):%d.%m.%Y %H:%M:%S} " if self.created_at else ""
+        )
+        who = actor_label(self.actor_label, self.actor_kind)
+        return f"{moment}{who}: {action_label(self.action, self.object_type)}"
 
 
 class RateWindow(models.Model):

@@ -2,9 +2,11 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from licentia.core.audit import Actor, audit_record, audited_change, snapshot
@@ -39,12 +41,14 @@ def vendor_settings_ensure() -> VendorSettings:
                 signing_public_key=public_key,
                 signing_private_key_encrypted=private_key_encrypted,
             )
-            audit_record(
-                actor=Actor.system(),
-                action="vendor_settings.create",
-                instance=created,
-                after=snapshot(created),
-            )
+            # Created by the system, outside any request: recorded in the cabinet's language.
+            with translation.override(settings.LANGUAGE_CODE):
+                audit_record(
+                    actor=Actor.system(),
+                    action="vendor_settings.create",
+                    instance=created,
+                    after=snapshot(created),
+                )
             return created
     except IntegrityError:
         # Another process created it first; theirs is the one.

@@ -193,7 +193,7 @@ class CouponAdmin(CouponPermissions, ModelAdmin):
     @admin.display(description=gettext_lazy("invoice"))
     def invoice(self, obj: Coupon) -> str:
         batch = obj.batch
-        day = date_format(batch.invoice_date, "Y-m-d") if batch.invoice_date else ""
+        day = date_format(batch.invoice_date, "SHORT_DATE_FORMAT") if batch.invoice_date else ""
         return " ".join(part for part in (batch.invoice_number, day) if part) or "—"
 
     @admin.display(description=gettext_lazy("activated on key"))
@@ -210,7 +210,7 @@ class CouponAdmin(CouponPermissions, ModelAdmin):
 
     @admin.display(description=gettext_lazy("created"), ordering="batch__created_at")
     def created(self, obj: Coupon) -> str:
-        return date_format(timezone.localtime(obj.batch.created_at), "Y-m-d H:i")
+        return date_format(timezone.localtime(obj.batch.created_at), "SHORT_DATETIME_FORMAT")
 
     @admin.display(description=gettext_lazy("coupon activations"))
     def activations_display(self, obj: Coupon) -> str:
@@ -510,7 +510,7 @@ def _line_text(record: dict[str, Any] | None) -> str:
         parts.append(str(LineState(record["state"]).label))
     elif record["expires_at"]:
         moment = timezone.localtime(datetime.fromisoformat(record["expires_at"]))
-        parts.append(_("until %(date)s") % {"date": date_format(moment, "Y-m-d")})
+        parts.append(_("until %(date)s") % {"date": date_format(moment, "SHORT_DATE_FORMAT")})
     else:
         parts.append(_("perpetual"))
     return " ".join(parts)

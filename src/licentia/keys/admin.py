@@ -1,3 +1,4 @@
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
@@ -23,6 +25,7 @@ from licentia.core.admin import cabinet_page
 from licentia.core.audit import Actor
 from licentia.core.normalize import row_id
 from licentia.core.selectors import vendor_settings_get
+from licentia.core.signals import signal_answers
 from licentia.keys.forms import KeyLineAddForm, LicenseKeyForm
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 from licentia.keys.selectors import (
@@ -32,16 +35,20 @@ from licentia.keys.selectors import (
     line_features,
     line_is_live,
     line_sentence,
+    line_term,
     lines_with_products,
+    short_day,
 )
 from licentia.keys.services import (
     key_delete,
     key_delete_blockers,
     key_line_add,
     key_line_end,
+    key_set_blocked,
     key_update,
     license_key_generate,
 )
+from licentia.keys.signals import key_open_sessions
 
 admin.site.unregister(Client)
 
@@ -114,25 +121,98 @@ class ClientCardAdmin(ClientAdmin):
         return request.user.has_perm("keys.add_licensekey")
 
 
+class KeyStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return KeyState.choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[LicenseKey]) -> QuerySet:
+        value = self.value()
+        if not value:
+            return queryset
+        if value == KeyState.BLOCKED:
+            return queryset.filter(blocked=True)
+        if value == KeyState.EMPTY:
+            return queryset.filter(blocked=False, lines__isnull=True)
+        # The other states depend on each line's term and trial use: told as the list tells.
+        moment = timezone.now()
+        candidates = queryset.filter(blocked=False, lines__isnull=False).distinct()
+        chosen = [
+            key.pk
+            for key in candidates.prefetch_related("lines")
+            if key_state(key, at=moment, lines=lines_with_products(list(key.lines.all()))) == value
+        ]
+        return queryset.filter(pk__in=chosen)
+
+
+class ExpiringWithinFilter(admin.SimpleListFilter):
+    title = _("expiring within")
+    parameter_name = "expiring"
+    DAYS = (7, 30, 90)
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return [
+            (str(days), ngettext("%(days)d day", "%(days)d days", days) % {"days": days})
+            for days in self.DAYS
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[LicenseKey]) -> QuerySet:
+        value = self.value()
+        if value not in {str(days) for days in self.DAYS}:
+            return queryset
+        moment = timezone.now()
+        return queryset.filter(
+            blocked=False,
+            lines__state=LineState.ACTIVE,
+            lines__starts_at__lte=moment,
+            lines__expires_at__gt=moment,
+            lines__expires_at__lte=moment + timedelta(days=int(value)),
+        ).distinct()
+
+
 @admin.register(LicenseKey)
 class LicenseKeyAdmin(ModelAdmin):
     form = LicenseKeyForm
-    list_display = ("number", "client", "client_contact", "client_email", "products", "state")
+    list_display = (
+        "number_display",
+        "client",
+        "client_contact",
+        "client_email",
+        "products",
+        "expiry",
+        "state",
+    )
     list_select_related = ("client",)
-    list_filter = ("blocked",)
+    list_filter = (
+        KeyStateFilter,
+        ("lines__product", admin.RelatedOnlyFieldListFilter),
+        ("client__distributor", admin.RelatedOnlyFieldListFilter),
+        ("client__manager", admin.RelatedOnlyFieldListFilter),
+        ExpiringWithinFilter,
+    )
     search_fields = ("number",)  # shows the search box; the search itself is below
     search_help_text = _("Key in any formatting, company or e-mail")
     autocomplete_fields = ("client",)
     actions = None
-    actions_detail = ["detail_add_line", "detail_sessions", "detail_problems", "detail_mail"]
-    readonly_fields = ("number", "lines_display", "created_at")
+    actions_detail = [
+        "detail_block",
+        "detail_unblock",
+        "detail_add_line",
+        "detail_sessions",
+        "detail_problems",
+        "detail_mail",
+    ]
+    change_form_before_template = "keys/blocked_banner.html"
+    readonly_fields = ("number_display", "lines_display", "created_at")
     fieldsets = (
         (
             _("Main settings"),
             {
                 "classes": ["tab"],
                 "fields": (
-                    "number",
+                    "number_display",
                     "client",
                     "contact",
                     "phone",
@@ -140,7 +220,6 @@ class LicenseKeyAdmin(ModelAdmin):
                     "distributor",
                     "manager",
                     "comment",
-                    "blocked",
                     "created_at",
                 ),
             },
@@ -165,14 +244,56 @@ class LicenseKeyAdmin(ModelAdmin):
     def client_email(self, obj: LicenseKey) -> str:
         return obj.client.email
 
+    @admin.display(description=_("key"), ordering="number")
+    def number_display(self, obj: LicenseKey) -> str:
+        return format_html('<span class="lc-key">{}</span>', obj.number)
+
     @admin.display(description=_("products"))
     def products(self, obj: LicenseKey) -> str:
-        names = [line.product.name for line in self._lines(obj) if line_is_live(line)]
-        return ", ".join(names) or "—"
+        """Each product with its term as a chip; an expired or ended one greyed and struck."""
+        moment = timezone.now()
+        chips = []
+        for line in self._lines(obj):
+            if line.state == LineState.REMOVED_BY_COUPON:
+                continue
+            live = line_is_live(line, at=moment)
+            kind = "lc-chip-ended" if not live else "lc-chip-trial" if line.is_trial else ""
+            chips.append(
+                format_html(
+                    '<span class="lc-chip {}" title="{}">{} · {}</span>',
+                    kind,
+                    line_sentence(line, at=moment),
+                    line.product.name,
+                    line_term(line, at=moment),
+                )
+            )
+        return format_html_join("", "{}", ((chip,) for chip in chips)) or "—"
+
+    @admin.display(description=_("expiry"))
+    def expiry(self, obj: LicenseKey) -> str:
+        """The nearest end among the products in force; the last one when all have ended."""
+        moment = timezone.now()
+        lines = [line for line in self._lines(obj) if line.state != LineState.REMOVED_BY_COUPON]
+        live = [line for line in lines if line_is_live(line, at=moment)]
+        if live:
+            ends = [line.expires_at for line in live if line.expires_at is not None]
+            if not ends:
+                return str(_("perpetual"))
+            return format_html('<span class="lc-nowrap">{}</span>', short_day(min(ends)))
+        ended = [line.expires_at or line.ended_at for line in lines]
+        ended_days = [day for day in ended if day is not None]
+        if not ended_days:
+            return "—"
+        return format_html(
+            '<span class="lc-nowrap text-red-600">{} {}</span>',
+            _("expired"),
+            short_day(max(ended_days)),
+        )
 
     @admin.display(description=_("state"))
     def state(self, obj: LicenseKey) -> str:
-        return str(KeyState(key_state(obj, lines=self._lines(obj))).label)
+        state = KeyState(key_state(obj, lines=self._lines(obj)))
+        return format_html('<span class="lc-state lc-state-{}">{}</span>', state.value, state.label)
 
     @admin.display(description="")
     def lines_display(self, obj: LicenseKey) -> str:
@@ -255,6 +376,63 @@ class LicenseKeyAdmin(ModelAdmin):
     def detail_mail(self, request: HttpRequest, object_id: int) -> HttpResponse:
         return HttpResponseRedirect(
             reverse("admin:notifications_notification_changelist") + f"?key__id__exact={object_id}"
+        )
+
+    def _key_in_state(self, request: HttpRequest, object_id: Any, *, blocked: bool) -> bool:
+        if not self.has_change_permission(request):
+            return False
+        if object_id is None:
+            return True
+        pk = row_id(str(object_id))
+        return pk is not None and LicenseKey.objects.filter(pk=pk, blocked=blocked).exists()
+
+    def has_block_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
+        return self._key_in_state(request, object_id, blocked=False)
+
+    def has_unblock_permission(self, request: HttpRequest, object_id: Any = None) -> bool:
+        return self._key_in_state(request, object_id, blocked=True)
+
+    @action(description=_("Block"), icon="block", permissions=["block"])
+    def detail_block(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return self._block_view(request, object_id, blocked=True)
+
+    @action(description=_("Unblock"), icon="lock_open", permissions=["unblock"])
+    def detail_unblock(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return self._block_view(request, object_id, blocked=False)
+
+    def _block_view(self, request: HttpRequest, object_id: int, *, blocked: bool) -> HttpResponse:
+        key = get_object_or_404(
+            LicenseKey.objects.select_related("client"), pk=row_id(str(object_id))
+        )
+        card_url = reverse("admin:keys_licensekey_change", args=[key.pk])
+        if request.method == "POST":
+            key_set_blocked(key=key, blocked=blocked, actor=Actor.from_request(request))
+            done = (
+                _("The key %(key)s is blocked.") if blocked else _("The key %(key)s is unblocked.")
+            )
+            messages.success(request, done % {"key": key.number})
+            return HttpResponseRedirect(card_url)
+        if blocked:
+            sessions = sum(signal_answers(key_open_sessions, sender=LicenseKey, key=key))
+            intro = ngettext(
+                "The key %(key)s of %(company)s will be blocked: its %(count)d open session "
+                "ends now and it gives no seat until it is unblocked.",
+                "The key %(key)s of %(company)s will be blocked: its %(count)d open sessions "
+                "end now and it gives no seat until it is unblocked.",
+                sessions,
+            ) % {"key": key.number, "company": key.client.company, "count": sessions}
+        else:
+            intro = _("The key %(key)s of %(company)s will be unblocked and give seats again.") % {
+                "key": key.number,
+                "company": key.client.company,
+            }
+        return cabinet_page(
+            self,
+            request,
+            title=_("Block the key") if blocked else _("Unblock the key"),
+            intro=intro,
+            submit_label=_("Block") if blocked else _("Unblock"),
+            cancel_url=card_url,
         )
 
     @action(description=_("Add a product"), icon="add_circle", permissions=["change"])

@@ -22,7 +22,7 @@ CLIENT_FIELDS_ON_KEY = ("contact", "phone", "email", "distributor", "manager", "
 
 
 class LicenseKeyForm(forms.ModelForm):
-    """The key card's first tab: the key's client, the client's own fields, the block switch."""
+    """The key card's first tab: the key's client and the client's own fields."""
 
     contact = forms.CharField(
         label=capfirst(_("contact")), required=False, widget=UnfoldAdminTextInputWidget
@@ -51,8 +51,8 @@ class LicenseKeyForm(forms.ModelForm):
 
     class Meta:
         model = LicenseKey
-        fields = ["client", "blocked"]
-        widgets = {"blocked": UnfoldBooleanSwitchWidget}
+        # Blocking is the card's own button, which asks for a confirmation first.
+        fields = ["client"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

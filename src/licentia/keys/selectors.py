@@ -163,7 +163,12 @@ def key_capacity(key: LicenseKey, *, at: datetime | None = None) -> dict[Capacit
 
 
 def _day(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "Y-m-d")
+    return date_format(timezone.localtime(moment), "SHORT_DATE_FORMAT")
+
+
+def short_day(moment: datetime) -> str:
+    """The day of a moment in the vendor's time zone, as dates are written: 15.03.2025."""
+    return _day(moment)
 
 
 class LineStatus(models.TextChoices):
@@ -212,6 +217,22 @@ def line_sentence(line: KeyLine, *, at: datetime | None = None) -> str:
     if line.is_trial:
         return _("Trial active until %(date)s") % {"date": _day(line.expires_at)}
     return _("License active until %(date)s") % {"date": _day(line.expires_at)}
+
+
+def line_term(line: KeyLine, *, at: datetime | None = None) -> str:
+    """A line's term in a few words, for a chip in a list: «до 15.03.2025», «бессрочно»,
+    «истёк 01.02.2025», «с 01.04.2025»."""
+    moment = _now(at)
+    status = line_status(line, at=moment)
+    if status not in LineStatus:
+        return str(line.get_state_display())
+    if status == LineStatus.PENDING:
+        return _("from %(date)s") % {"date": _day(line.starts_at)}
+    if status == LineStatus.EXPIRED:
+        return _("expired %(date)s") % {"date": _day(line.expires_at or moment)}
+    if line.expires_at is None:
+        return _("perpetual")
+    return _("until %(date)s") % {"date": _day(line.expires_at)}
 
 
 class KeyState(models.TextChoices):

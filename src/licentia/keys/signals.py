@@ -7,3 +7,5 @@ from django.dispatch import Signal
 key_created = Signal()
 # A key was blocked: kwargs key, moment. A blocked key holds no seat from that moment.
 key_blocked = Signal()
+# Asks how many sessions a key holds open: kwargs key; each receiver answers a count.
+key_open_sessions = Signal()

@@ -3,6 +3,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -10,14 +11,17 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import RangeDateFilter
 
 from licentia.catalog.models import Feature, LicenseType
-from licentia.core.admin import admin_extend
+from licentia.clients.models import Client
+from licentia.core.admin import admin_extend, cabinet_page
 from licentia.core.admin_filters import DayRangeFilter
 from licentia.core.audit import Actor
+from licentia.core.normalize import row_id
 from licentia.keys.models import LicenseKey
 from licentia.keys.selectors import key_license
 from licentia.licensing.filters import SEAT_TYPE_CHOICES, MonitorFilter
@@ -93,14 +97,26 @@ class SessionAdmin(ReadOnlyAdmin):
                     groups.append({"title": title, "sessions": rows})
         query = request.GET.copy()
         query.pop("tab", None)
+        filters = {name: data.get(name, "") for name in MonitorFilter.base_filters}
+        scope_client, scope_key = self._card_scope(filters)
+        # A card links here by ids; the filter shows the company and the key instead.
+        if scope_key is not None and row_id(filters["key"]) is not None:
+            filters["key"] = scope_key.number
+        if scope_client is not None and row_id(filters["client"]) is not None:
+            filters["client"] = scope_client.company
         context = {
             **self.admin_site.each_context(request),
             "title": _("Session monitor"),
-            "opts": self.model._meta,
+            # Without opts the header names the page as the menu does, not «Лицензирование ›
+            # Сессии».
+            "content_title": _("Session monitor"),
             "groups": groups,
             "history": history,
             "since": default_since if "since" in monitor.errors else data.get("since", ""),
-            "filters": {name: data.get(name, "") for name in MonitorFilter.base_filters},
+            "filters": filters,
+            "filtered": any(value for name, value in filters.items()),
+            "scope_client": scope_client,
+            "scope_key": scope_key,
             "filter_errors": [
                 f"{monitor.form.fields[name].label}: {error}"
                 for name, errors in monitor.errors.items()
@@ -116,15 +132,48 @@ class SessionAdmin(ReadOnlyAdmin):
         }
         return TemplateResponse(request, "licensing/monitor.html", context)
 
+    @staticmethod
+    def _card_scope(filters: dict[str, str]) -> tuple[Client | None, LicenseKey | None]:
+        """The client and the key the monitor was opened for from a card (by id)."""
+        key = None
+        key_id = row_id(filters.get("key", ""))
+        if key_id is not None:
+            key = LicenseKey.objects.select_related("client").filter(pk=key_id).first()
+        client = key.client if key is not None else None
+        client_id = row_id(filters.get("client", ""))
+        if client_id is not None:
+            client = Client.objects.filter(pk=client_id).first()
+        return client, key
+
     def reset_view(self, request: HttpRequest, session_id: int) -> HttpResponse:
-        if request.method != "POST" or not request.user.has_perm("licensing.change_session"):
+        if not request.user.has_perm("licensing.change_session"):
             raise PermissionDenied
-        session = get_object_or_404(Session, pk=session_id)
+        session = get_object_or_404(Session.objects.select_related("feature", "key"), pk=session_id)
+        monitor = reverse("admin:licensing_session_changelist")
+        back = request.POST.get("next") or request.GET.get("next") or ""
+        back = back if back.startswith(monitor) else monitor
+        if request.method != "POST":
+            # Resetting frees a seat someone may be using: a link only asks first.
+            return cabinet_page(
+                self,
+                request,
+                title=_("Reset the session"),
+                intro=_(
+                    "The seat of %(unit)s for the feature %(feature)s on the key %(key)s will "
+                    "be freed; the application there loses it at its next heartbeat."
+                )
+                % {
+                    "unit": session.unit,
+                    "feature": f"{session.feature.name} ({session.feature_id})",
+                    "key": session.key.number,
+                },
+                submit_label=_("Reset"),
+                cancel_url=back,
+                hidden={"next": back},
+            )
         session_reset(session=session, actor=Actor.from_request(request))
         messages.success(request, _("The seat of %(unit)s is free.") % {"unit": session.unit})
-        back = request.POST.get("next", "")
-        monitor = reverse("admin:licensing_session_changelist")
-        return HttpResponseRedirect(back if back.startswith(monitor) else monitor)
+        return HttpResponseRedirect(back)
 
 
 @admin.register(Problem)
@@ -133,10 +182,9 @@ class ProblemAdmin(ReadOnlyAdmin):
         "last_at",
         "key_number",
         "client",
-        "feature_id",
+        "feature_display",
         "unit",
-        "code",
-        "meaning",
+        "refusal",
         "count",
         "first_at",
     )
@@ -149,9 +197,28 @@ class ProblemAdmin(ReadOnlyAdmin):
     def client(self, obj: Problem) -> str:
         return obj.key.client.company if obj.key else "—"
 
-    @admin.display(description=_("meaning"))
-    def meaning(self, obj: Problem) -> str:
-        return refusal_message(obj.code)
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Problem]:
+        # Problems keep the feature id the application asked for, which may name no feature.
+        names = Feature.objects.filter(id=OuterRef("feature_id"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                feature_name_ru=Subquery(names.values("name_ru")[:1]),
+                feature_name_en=Subquery(names.values("name_en")[:1]),
+            )
+        )
+
+    @admin.display(description=_("feature"), ordering="feature_id")
+    def feature_display(self, obj: Problem) -> str:
+        name = getattr(obj, "feature_name_ru", None)
+        if get_language() == "en":
+            name = getattr(obj, "feature_name_en", None) or name
+        return f"{name} ({obj.feature_id})" if name else str(obj.feature_id)
+
+    @admin.display(description=_("refusal"), ordering="code")
+    def refusal(self, obj: Problem) -> str:
+        return f"{refusal_message(obj.code)} ({obj.code})"
 
 
 @admin.register(TokenConsumption)
