@@ -23,6 +23,7 @@ def periodic_tasks() -> list[Periodic]:
     from licentia.core.tasks import prune_rate_windows
     from licentia.licensing.tasks import prune_finished_tasks, sweep_sessions
     from licentia.notifications.tasks import send_outbox, write_reminders
+    from licentia.statistics.tasks import rollup_statistics
 
     return [
         Periodic(sweep_sessions, 60.0),
@@ -30,6 +31,7 @@ def periodic_tasks() -> list[Periodic]:
         Periodic(prune_rate_windows, 3600.0),
         Periodic(send_outbox, 60.0),
         Periodic(write_reminders, 3600.0),
+        Periodic(rollup_statistics, 600.0),
     ]
 
 

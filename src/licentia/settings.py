@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "licentia.licensing",
     "licentia.coupons",
     "licentia.notifications",
+    "licentia.statistics",
     "licentia.api",
     "django.contrib.admin",
     "django.contrib.auth",
