@@ -15,7 +15,7 @@ ROLE_NAMES = (FULL_ACCESS, READ_ONLY, SUPPORT, SALES)
 ROLE_APP_LABELS = frozenset(
     {
         *("core", "auth", "clients", "catalog", "keys", "coupons", "licensing", "notifications"),
-        *("api", "axes"),  # axes: sign-in lockouts, lifted by deleting them
+        *("statistics", "api", "axes"),  # axes: sign-in lockouts, lifted by deleting them
     }
 )
 ALL = frozenset({"view", "add", "change", "delete"})
@@ -49,6 +49,9 @@ ROLE_RULES: dict[str, dict[str, frozenset[str]]] = {
         # stay with full access.
         "notifications.*": VIEW,
         "notifications.notification": frozenset({"view", "change"}),
+        # Sales read the statistics (trials, conversions, distributors); the metric settings
+        # stay with full access.
+        "statistics.*": VIEW,
     },
 }
 

@@ -164,6 +164,8 @@ class MetricSettings(models.Model):
     class Meta:
         verbose_name = _("metric settings")
         verbose_name_plural = _("metric settings")
+        # Reading the statistics pages, given with the right to view the app's tables.
+        permissions = [("view_statistics", _("Can view statistics"))]
 
     def __str__(self) -> str:
         return str(_("metric settings"))

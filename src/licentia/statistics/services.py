@@ -12,6 +12,7 @@ from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
+from licentia.core.audit import Actor, audited_change
 from licentia.coupons.models import Activation, CouponBatch
 from licentia.keys.models import KeyLine
 from licentia.licensing.models import Problem, Session
@@ -66,6 +67,20 @@ def metric_settings_get() -> MetricSettings:
             return MetricSettings.objects.create(pk=MetricSettings.SINGLETON_PK)
     except IntegrityError:
         return MetricSettings.objects.get(pk=MetricSettings.SINGLETON_PK)
+
+
+def metric_settings_update(*, accepted_names: str, actor: Actor) -> MetricSettings:
+    """Sets which metric names are accepted, one a line."""
+    metric_settings_get()
+    names = "\n".join(
+        dict.fromkeys(line.strip() for line in accepted_names.splitlines() if line.strip())
+    )
+    with audited_change(
+        MetricSettings, MetricSettings.SINGLETON_PK, actor=actor, action="metricsettings.update"
+    ) as current:
+        current.accepted_names = names
+        current.save(update_fields=["accepted_names"])
+    return current
 
 
 def _oldest_day() -> date | None:
