@@ -6,13 +6,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from licentia.core.audit import Actor, audited_change
+from licentia.core.process_cache import ProcessCache
 from licentia.coupons.models import Activation, CouponBatch
 from licentia.keys.models import KeyLine
 from licentia.licensing.models import Problem, Session
@@ -59,6 +61,7 @@ def rollup_state() -> RollupState:
 
 
 def metric_settings_get() -> MetricSettings:
+    """The metric settings row, made with its defaults when missing."""
     found = MetricSettings.objects.filter(pk=MetricSettings.SINGLETON_PK).first()
     if found is not None:
         return found
@@ -67,6 +70,9 @@ def metric_settings_get() -> MetricSettings:
             return MetricSettings.objects.create(pk=MetricSettings.SINGLETON_PK)
     except IntegrityError:
         return MetricSettings.objects.get(pk=MetricSettings.SINGLETON_PK)
+
+
+_metric_settings = ProcessCache(metric_settings_get, cleared_by=[MetricSettings])
 
 
 def metric_settings_update(*, accepted_names: str, actor: Actor) -> MetricSettings:
@@ -421,32 +427,63 @@ def purge_horizon() -> datetime:
 
 
 def metrics_record(
-    *, key_id: int, feature_id: int | None, observations: list[dict[str, Any]], moment: datetime
+    *,
+    key_id: int,
+    session_id: UUID | None,
+    observations: list[dict[str, Any]],
+    moment: datetime,
 ) -> tuple[int, int]:
     """Stores a batch of observations of accepted names in one statement and counts the
-    others by name. Answers (accepted, ignored)."""
-    accepted_names = metric_settings_get().names()
+    others by name. A session of the key gives them its feature; an unknown or purged one
+    none. Answers (accepted, ignored)."""
+    accepted_names = _metric_settings.get().names()
     kept = [item for item in observations if item["name"] in accepted_names]
     ignored: dict[str, int] = defaultdict(int)
     for item in observations:
         if item["name"] not in accepted_names:
             ignored[item["name"]] += 1
-    if kept:
-        MetricObservation.objects.bulk_create(
-            MetricObservation(
-                key_id=key_id,
-                feature_id=feature_id,
-                name=item["name"],
-                value=item["value"],
-                count=item["count"],
-                at=item["at"] or moment,
-                received_at=moment,
-            )
-            for item in kept
+    feature_id = None
+    if session_id is not None and kept:
+        feature_id = (
+            Session.objects.filter(public_id=session_id, key_id=key_id)
+            .values_list("feature_id", flat=True)
+            .first()
         )
+    if kept:
+        _observations_insert(key_id, feature_id, kept, moment)
     if ignored:
         _ignored_count(ignored, moment)
     return len(kept), sum(ignored.values())
+
+
+def _observed_at(at: datetime | None, moment: datetime) -> datetime:
+    """The moment sent, in the server's zone when it names none; never later than received."""
+    if at is None:
+        return moment
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    return min(at, moment)
+
+
+def _observations_insert(
+    key_id: int, feature_id: int | None, kept: list[dict[str, Any]], moment: datetime
+) -> None:
+    """One INSERT for the whole batch (the ORM would split it on SQLite)."""
+    quote = connection.ops.quote_name
+    columns = ["key_id", "feature_id", "name", "value", "count", "at", "received_at"]
+    received = connection.ops.adapt_datetimefield_value(moment)
+    params: list[Any] = []
+    for item in kept:
+        at = connection.ops.adapt_datetimefield_value(_observed_at(item["at"], moment))
+        params += [key_id, feature_id, item["name"], item["value"], item["count"], at, received]
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(MetricObservation._meta.db_table)} "  # noqa: S608 - our table
+            f"({', '.join(quote(column) for column in columns)}) "
+            f"VALUES {', '.join([row] * len(kept))}",
+            params,
+        )
 
 
 def _ignored_count(ignored: dict[str, int], moment: datetime) -> None:
