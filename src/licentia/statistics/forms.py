@@ -27,8 +27,12 @@ def yesterday() -> date:
 
 
 class PeriodForm(forms.Form):
-    first = forms.DateField(label=capfirst(_("from")), required=False, widget=UnfoldAdminDateWidget)
-    last = forms.DateField(label=capfirst(_("to")), required=False, widget=UnfoldAdminDateWidget)
+    first = forms.DateField(
+        label=capfirst(_("first day")), required=False, widget=UnfoldAdminDateWidget
+    )
+    last = forms.DateField(
+        label=capfirst(_("last day")), required=False, widget=UnfoldAdminDateWidget
+    )
     default_days = 90
 
     def clean(self) -> dict[str, Any]:

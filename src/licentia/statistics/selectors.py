@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncMonth
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from licentia.catalog.models import Feature, Product
@@ -419,7 +420,7 @@ def pivot(
     else:
         table.sort(key=lambda item: item[0], reverse=descending)
     return Pivot(
-        row_label=str(DIMENSIONS[row][1]),
+        row_label=str(capfirst(DIMENSIONS[row][1])),
         columns=column_labels,
         rows=table,
         column_totals=[column_totals[value] for value in column_keys],
