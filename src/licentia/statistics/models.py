@@ -202,6 +202,9 @@ class MetricObservation(Row):
     at = models.DateTimeField()
     received_at = models.DateTimeField()
 
+    class Meta:
+        indexes = [models.Index(fields=["at"], name="metric_observation_at_idx")]
+
 
 class MetricDay(Row):
     """Observations of a day per key, feature, name and value, with the platform version and

@@ -3,7 +3,7 @@ the statistics tables, incrementally (from the first day not yet rolled up) and 
 (a day is deleted and written again as a whole)."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -34,7 +34,7 @@ from licentia.statistics.models import (
 )
 
 # Days rolled up in one pass: the sessions of a pass are read at once.
-CHUNK_DAYS = 7
+CHUNK_DAYS = 31
 PLATFORM_VERSION = "platform_version"
 CONFIGURATION = "configuration"
 ALL = FeatureUsageDay.ALL_FEATURES
@@ -268,27 +268,40 @@ def _peaks(first: date, last: date, start: datetime, end: datetime) -> dict[tupl
     ]
     peaks: dict[tuple[date, int], int] = {}
     level: dict[int, int] = defaultdict(int)
+    days = len(boundaries) - 1
+    total = 0
     day_index = 0
 
     def note(day: date, feature_id: int, value: int) -> None:
         if value > peaks.get((day, feature_id), 0):
             peaks[(day, feature_id)] = value
 
-    for moment, starts, feature_id in events:
-        while moment >= boundaries[day_index + 1]:
-            # A new day begins with the seats held at its first instant.
+    def enter_days_before(moment: datetime, *, including_its_own: bool) -> None:
+        # Each day begins with the seats held at its first instant; an end at that very
+        # instant (counted first) is no longer held.
+        nonlocal day_index
+        while day_index + 1 < days and (
+            moment > boundaries[day_index + 1]
+            or (including_its_own and moment == boundaries[day_index + 1])
+        ):
             day_index += 1
-            if day_index >= len(boundaries) - 1:
-                return peaks
             day = first + timedelta(days=day_index)
             for held_feature, held in level.items():
                 note(day, held_feature, held)
-            note(day, ALL, sum(level.values()))
-        level[feature_id] += 1 if starts else -1
+            note(day, ALL, total)
+
+    for moment, starts, feature_id in events:
         if starts:
+            enter_days_before(moment, including_its_own=True)
+            level[feature_id] += 1
+            total += 1
             day = first + timedelta(days=day_index)
             note(day, feature_id, level[feature_id])
-            note(day, ALL, sum(level.values()))
+            note(day, ALL, total)
+        else:
+            enter_days_before(moment, including_its_own=False)
+            level[feature_id] -= 1
+            total -= 1
     return peaks
 
 
@@ -362,58 +375,74 @@ def metrics_rollup(*, now: datetime | None = None) -> int:
                 .distinct()
             }
         )
-        for day in days:
-            metric_day_rollup(day)
+        metric_days_rollup(days)
         state.metrics_through_id = newest
         state.save(update_fields=["metrics_through_id", "updated_at"])
         return len(days)
 
 
-def metric_day_rollup(day: date) -> None:
-    """Writes anew one day's metric rollup."""
-    start, end = day_start(day), day_start(day + timedelta(days=1))
-    rows = list(
-        MetricObservation.objects.filter(at__gte=start, at__lt=end)
-        .values("key_id", "feature_id", "name", "value")
-        .annotate(total=Sum("count"))
-        .order_by()
-    )
-    profile = _profiles({row["key_id"] for row in rows}, end)
-    MetricDay.objects.filter(day=day).delete()
-    MetricDay.objects.bulk_create(
-        (
-            MetricDay(
-                day=day,
-                key_id=row["key_id"],
-                feature_id=row["feature_id"],
-                name=row["name"],
-                value=row["value"],
-                count=row["total"],
-                platform_version=profile.get((row["key_id"], PLATFORM_VERSION), ""),
-                configuration=profile.get((row["key_id"], CONFIGURATION), ""),
-            )
-            for row in rows
-        ),
-        batch_size=2000,
-    )
+# A key's platform version and configuration are the ones it reported last within this time
+# before the end of the day.
+PROFILE_DAYS = 31
 
 
-def _profiles(key_ids: Iterable[int], before: datetime) -> dict[tuple[int, str], str]:
-    """The platform version and configuration each key last reported before the moment."""
-    found: dict[tuple[int, str], str] = {}
-    keys = list(key_ids)
-    for index in range(0, len(keys), 500):
-        for key_id, name, value in (
-            MetricObservation.objects.filter(
-                key_id__in=keys[index : index + 500],
-                name__in=[PLATFORM_VERSION, CONFIGURATION],
-                at__lt=before,
-            )
-            .order_by("at", "id")
-            .values_list("key_id", "name", "value")
-            .iterator(chunk_size=5000)
-        ):
-            found[(key_id, name)] = value
+def metric_days_rollup(days: list[date]) -> None:
+    """Writes anew the metric rollup of each of the days."""
+    if not days:
+        return
+    days = sorted(set(days))
+    profiles = _profiles(days)
+    for day in days:
+        start, end = day_start(day), day_start(day + timedelta(days=1))
+        rows = list(
+            MetricObservation.objects.filter(at__gte=start, at__lt=end)
+            .values("key_id", "feature_id", "name", "value")
+            .annotate(total=Sum("count"))
+            .order_by()
+        )
+        profile = profiles[day]
+        MetricDay.objects.filter(day=day).delete()
+        MetricDay.objects.bulk_create(
+            (
+                MetricDay(
+                    day=day,
+                    key_id=row["key_id"],
+                    feature_id=row["feature_id"],
+                    name=row["name"],
+                    value=row["value"],
+                    count=row["total"],
+                    platform_version=profile.get((row["key_id"], PLATFORM_VERSION), ""),
+                    configuration=profile.get((row["key_id"], CONFIGURATION), ""),
+                )
+                for row in rows
+            ),
+            batch_size=2000,
+        )
+
+
+def _profiles(days: list[date]) -> dict[date, dict[tuple[int, str], str]]:
+    """Per day: the platform version and configuration each key reported last within
+    PROFILE_DAYS before the day's end, read in one pass over the days' span."""
+    ends = {day: day_start(day + timedelta(days=1)) for day in days}
+    since = ends[days[0]] - timedelta(days=PROFILE_DAYS)
+    reported = (
+        MetricObservation.objects.filter(
+            name__in=[PLATFORM_VERSION, CONFIGURATION], at__gte=since, at__lt=ends[days[-1]]
+        )
+        .order_by("at", "id")
+        .values_list("key_id", "name", "value", "at")
+        .iterator(chunk_size=5000)
+    )
+    latest: dict[tuple[int, str], tuple[str, datetime]] = {}
+    found: dict[date, dict[tuple[int, str], str]] = {}
+    pending = next(reported, None)
+    for day in days:
+        end = ends[day]
+        while pending is not None and pending[3] < end:
+            latest[(pending[0], pending[1])] = (pending[2], pending[3])
+            pending = next(reported, None)
+        horizon = end - timedelta(days=PROFILE_DAYS)
+        found[day] = {where: value for where, (value, at) in latest.items() if at >= horizon}
     return found
 
 
