@@ -211,13 +211,14 @@ class MetricDay(Row):
     configuration the key last reported by the end of that day."""
 
     day = models.DateField()
+    month = models.DateField()
     key = models.ForeignKey(LicenseKey, on_delete=models.CASCADE, related_name="+")
     feature_id = models.PositiveIntegerField(null=True)
     name = models.CharField(max_length=100)
     value = models.CharField(max_length=300)
     count = models.PositiveBigIntegerField()
-    platform_version = models.CharField(max_length=300, blank=True)
-    configuration = models.CharField(max_length=300, blank=True)
+    platform_version = models.CharField(max_length=300, blank=True, db_default="")
+    configuration = models.CharField(max_length=300, blank=True, db_default="")
 
     class Meta:
         indexes = [models.Index(fields=["day"], name="metric_day_idx")]

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -181,14 +180,8 @@ def conversion_cohorts(
 ) -> list[Cohort]:
     """Per trial month and product: trials, and how many of their keys got a purchased line of
     the product within `within_days` days of the trial."""
-    from licentia.statistics.services import day_start
+    from licentia.statistics.services import day_start, local_day
 
-    purchases = KeyLine.objects.filter(
-        key_id=OuterRef("key_id"),
-        product_id=OuterRef("product_id"),
-        is_trial=False,
-        created_at__gte=OuterRef("created_at"),
-    ).exclude(state=LineState.REMOVED_BY_COUPON)
     trials = KeyLine.objects.filter(
         is_trial=True,
         created_at__gte=day_start(first),
@@ -196,30 +189,24 @@ def conversion_cohorts(
     )
     if product_ids:
         trials = trials.filter(product_id__in=product_ids)
-    rows = (
-        trials.annotate(
-            purchased_at=Subquery(
-                purchases.order_by()
-                .values("key_id")
-                .annotate(first=Min("created_at"))
-                .values("first")[:1]
-            )
-        )
-        .annotate(month=TruncMonth("created_at"))
-        .annotate(
-            converted=Q(purchased_at__isnull=False)
-            & Q(purchased_at__lte=F("created_at") + timedelta(days=within_days))
-        )
-        .values("month", "product_id", "converted")
-        .annotate(count=Count("id"))
-        .order_by()
+    trial_rows = list(trials.values_list("key_id", "product_id", "created_at"))
+    purchases: dict[tuple[int, int], list[Any]] = defaultdict(list)
+    bought = (
+        KeyLine.objects.filter(is_trial=False, created_at__gte=day_start(first))
+        .exclude(state=LineState.REMOVED_BY_COUPON)
+        .values_list("key_id", "product_id", "created_at")
     )
+    if product_ids:
+        bought = bought.filter(product_id__in=product_ids)
+    for key_id, product_id, created_at in bought.iterator(chunk_size=5000):
+        purchases[(key_id, product_id)].append(created_at)
     figures: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0, 0])
-    for row in rows:
-        month = row["month"].date() if hasattr(row["month"], "date") else row["month"]
-        figures[(month, row["product_id"])][0] += row["count"]
-        if row["converted"]:
-            figures[(month, row["product_id"])][1] += row["count"]
+    for key_id, product_id, created_at in trial_rows:
+        entry = figures[(local_day(created_at).replace(day=1), product_id)]
+        entry[0] += 1
+        deadline = created_at + timedelta(days=within_days)
+        if any(created_at <= at <= deadline for at in purchases.get((key_id, product_id), ())):
+            entry[1] += 1
     names = product_names()
     return [
         Cohort(month, names.get(product_id, str(product_id)), trials_count, converted)
@@ -335,7 +322,7 @@ class Pivot:
 
 
 def _pivot_rows(filters: dict[str, str], first: date, last: date) -> Any:
-    rows = MetricDay.objects.filter(day__gte=first, day__lte=last).annotate(month=TruncMonth("day"))
+    rows = MetricDay.objects.filter(day__gte=first, day__lte=last)
     for dimension, value in filters.items():
         if not value:
             continue

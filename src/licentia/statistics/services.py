@@ -9,8 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Max, Min, Q, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models import Count, DateField, F, Max, Min, Model, Q, QuerySet, Sum
+from django.db.models.functions import Cast, TruncDate, TruncMonth
 from django.utils import timezone
 
 from licentia.core.audit import Actor, audited_change
@@ -141,43 +141,76 @@ def _by_day(field: str) -> TruncDate:
     return TruncDate(field, tzinfo=timezone.get_current_timezone())
 
 
-def _usage_rollup(first: date, last: date, start: datetime, end: datetime) -> None:
-    started = Session.objects.filter(started_at__gte=start, started_at__lt=end)
-    KeyUsageDay.objects.filter(day__gte=first, day__lte=last).delete()
-    KeyUsageDay.objects.bulk_create(
-        KeyUsageDay(
-            day=row["day"],
-            key_id=row["key_id"],
-            feature_id=row["feature_id"],
-            license_type=row["license_type"],
-            sessions=row["sessions"],
-            units=row["units"],
+def _insert_select(
+    model: type[Model], columns: list[str], rows: QuerySet[Any], *, skip_existing: bool = False
+) -> None:
+    """INSERT INTO the model's table the rows a values() query selects, in the database, with
+    no row passing through Python. `columns` name the table's columns in the query's order."""
+    quote = connection.ops.quote_name
+    sql, params = rows.query.sql_with_params()
+    conflict = " ON CONFLICT DO NOTHING" if skip_existing else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(model._meta.db_table)} "
+            f"({', '.join(quote(column) for column in columns)}) {sql}{conflict}",
+            params,
         )
-        for row in started.annotate(day=_by_day("started_at"))
-        .values("day", "key_id", "feature_id", "license_type")
+
+
+def _summed(rows: QuerySet[Any], group: str, column: str) -> dict[date, int]:
+    """{day: sum of the column} over the rows of a values() query, summed in the database."""
+    sql, params = rows.query.sql_with_params()
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(group)}, SUM({quote(column)}) FROM ({sql}) per_key "  # noqa: S608
+            f"GROUP BY {quote(group)}",
+            params,
+        )
+        return {_as_date(_date_of(day)): total for day, total in cursor.fetchall()}
+
+
+def _date_of(value: Any) -> date | datetime:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _usage_rollup(first: date, last: date, start: datetime, end: datetime) -> None:
+    started = Session.objects.filter(started_at__gte=start, started_at__lt=end).annotate(
+        day=_by_day("started_at")
+    )
+    KeyUsageDay.objects.filter(day__gte=first, day__lte=last).delete()
+    _insert_select(
+        KeyUsageDay,
+        ["day", "key_id", "feature_id", "license_type", "sessions", "units"],
+        started.values("day", "key_id", "feature_id", "license_type")
         .annotate(sessions=Count("id"), units=Count("unit", distinct=True))
-        .order_by()
+        .order_by(),
     )
     # Distinct units: a unit is one of a key, so the units of a feature are the sum of each
     # key's distinct units; of all features, the sum of each key's distinct units of any.
-    sessions: dict[tuple[date, int], int] = defaultdict(int)
-    units: dict[tuple[date, int], int] = defaultdict(int)
+    sessions: dict[tuple[date, int], int] = {}
+    units: dict[tuple[date, int], int] = {}
     for row in (
-        started.annotate(day=_by_day("started_at"))
-        .values("day", "key_id", "feature_id")
-        .annotate(sessions=Count("id"), units=Count("unit", distinct=True))
+        KeyUsageDay.objects.filter(day__gte=first, day__lte=last)
+        .values("day", "feature_id")
+        .annotate(sessions=Sum("sessions"))
         .order_by()
     ):
-        sessions[(row["day"], row["feature_id"])] += row["sessions"]
-        sessions[(row["day"], ALL)] += row["sessions"]
-        units[(row["day"], row["feature_id"])] += row["units"]
-    for row in (
-        started.annotate(day=_by_day("started_at"))
-        .values("day", "key_id")
-        .annotate(units=Count("unit", distinct=True))
-        .order_by()
-    ):
-        units[(row["day"], ALL)] += row["units"]
+        sessions[(row["day"], row["feature_id"])] = row["sessions"]
+    for row in started.values("day").annotate(sessions=Count("id")).order_by():
+        sessions[(row["day"], ALL)] = row["sessions"]
+    for feature_id in {feature for _day, feature in sessions if feature != ALL}:
+        per_key = (
+            started.filter(feature_id=feature_id)
+            .values("day", "key_id")
+            .annotate(units=Count("unit", distinct=True))
+            .order_by()
+        )
+        for day, total in _summed(per_key, "day", "units").items():
+            units[(day, feature_id)] = total
+    every = started.values("day", "key_id").annotate(units=Count("unit", distinct=True)).order_by()
+    for day, total in _summed(every, "day", "units").items():
+        units[(day, ALL)] = total
     peaks = _peaks(first, last, start, end)
     FeatureUsageDay.objects.filter(day__gte=first, day__lte=last).delete()
     FeatureUsageDay.objects.bulk_create(
@@ -190,21 +223,14 @@ def _usage_rollup(first: date, last: date, start: datetime, end: datetime) -> No
         )
         for day, feature_id in sorted(set(sessions) | set(peaks))
     )
-    months = started.annotate(
-        month=TruncMonth("started_at", tzinfo=timezone.get_current_timezone())
+    months = Session.objects.filter(started_at__gte=start, started_at__lt=end).annotate(
+        month=Cast(TruncMonth("started_at", tzinfo=timezone.get_current_timezone()), DateField())
     )
-    UnitMonth.objects.bulk_create(
-        (
-            UnitMonth(
-                month=_as_date(row["month"]),
-                key_id=row["key_id"],
-                feature_id=row["feature_id"],
-                unit=row["unit"],
-            )
-            for row in months.values("month", "key_id", "feature_id", "unit").distinct().order_by()
-        ),
-        batch_size=2000,
-        ignore_conflicts=True,
+    _insert_select(
+        UnitMonth,
+        ["month", "key_id", "feature_id", "unit"],
+        months.values("month", "key_id", "feature_id", "unit").distinct().order_by(),
+        skip_existing=True,
     )
     _month_users(_months_between(first, last))
 
@@ -392,32 +418,40 @@ def metric_days_rollup(days: list[date]) -> None:
         return
     days = sorted(set(days))
     profiles = _profiles(days)
+    zone = timezone.get_current_timezone()
     for day in days:
         start, end = day_start(day), day_start(day + timedelta(days=1))
-        rows = list(
+        MetricDay.objects.filter(day=day).delete()
+        _insert_select(
+            MetricDay,
+            ["day", "month", "key_id", "feature_id", "name", "value", "count"],
             MetricObservation.objects.filter(at__gte=start, at__lt=end)
-            .values("key_id", "feature_id", "name", "value")
+            .annotate(day=_by_day("at"), month=Cast(TruncMonth("at", tzinfo=zone), DateField()))
+            .values("day", "month", "key_id", "feature_id", "name", "value")
             .annotate(total=Sum("count"))
-            .order_by()
+            .order_by(),
         )
         profile = profiles[day]
-        MetricDay.objects.filter(day=day).delete()
-        MetricDay.objects.bulk_create(
+        updates = [
             (
-                MetricDay(
-                    day=day,
-                    key_id=row["key_id"],
-                    feature_id=row["feature_id"],
-                    name=row["name"],
-                    value=row["value"],
-                    count=row["total"],
-                    platform_version=profile.get((row["key_id"], PLATFORM_VERSION), ""),
-                    configuration=profile.get((row["key_id"], CONFIGURATION), ""),
+                profile.get((key_id, PLATFORM_VERSION), ""),
+                profile.get((key_id, CONFIGURATION), ""),
+                day,
+                key_id,
+            )
+            for key_id in {key_id for key_id, _name in profile}
+        ]
+        if updates:
+            quote = connection.ops.quote_name
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {quote(MetricDay._meta.db_table)} "  # noqa: S608 - our table
+                    "SET platform_version = %s, configuration = %s WHERE day = %s AND key_id = %s",
+                    [
+                        (version, configuration, connection.ops.adapt_datefield_value(on), key)
+                        for version, configuration, on, key in updates
+                    ],
                 )
-                for row in rows
-            ),
-            batch_size=2000,
-        )
 
 
 def _profiles(days: list[date]) -> dict[date, dict[tuple[int, str], str]]:
@@ -435,6 +469,16 @@ def _profiles(days: list[date]) -> dict[date, dict[tuple[int, str], str]]:
     )
     latest: dict[tuple[int, str], tuple[str, datetime]] = {}
     found: dict[date, dict[tuple[int, str], str]] = {}
+    active: dict[date, set[int]] = defaultdict(set)
+    for day, key_id in (
+        MetricObservation.objects.filter(
+            at__gte=ends[days[0]] - timedelta(days=1), at__lt=ends[days[-1]]
+        )
+        .annotate(day=_by_day("at"))
+        .values_list("day", "key_id")
+        .distinct()
+    ):
+        active[_as_date(day)].add(key_id)
     pending = next(reported, None)
     for day in days:
         end = ends[day]
@@ -442,7 +486,11 @@ def _profiles(days: list[date]) -> dict[date, dict[tuple[int, str], str]]:
             latest[(pending[0], pending[1])] = (pending[2], pending[3])
             pending = next(reported, None)
         horizon = end - timedelta(days=PROFILE_DAYS)
-        found[day] = {where: value for where, (value, at) in latest.items() if at >= horizon}
+        found[day] = {
+            where: value
+            for where, (value, at) in latest.items()
+            if at >= horizon and where[0] in active[day]
+        }
     return found
 
 
