@@ -17,6 +17,7 @@ p50 / p95) and the same figure computed from the raw tables (--raw-rounds times)
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -86,12 +87,14 @@ def main() -> None:
     start = day_start(first_day)
 
     def execute(sql: str, params: list[Any] | None = None) -> None:
+        # A modulo is written %; the drivers read % as a placeholder unless doubled.
+        sql = re.sub(r"(?<!%)%(?![s%])", "%%", sql)
         with connection.cursor() as cursor:
             cursor.execute(sql, params or [])
 
     def series(count: int) -> str:
         if postgres:
-            return f"SELECT generate_series(0, {count - 1}) AS i"
+            return f"SELECT generate_series(0::bigint, {count - 1}::bigint) AS i"
         return (
             f"WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq "
             f"WHERE i < {count - 1}) SELECT i FROM seq"

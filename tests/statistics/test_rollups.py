@@ -255,3 +255,12 @@ def test_a_merge_of_clients_moves_their_figures_to_the_main_client(keys: list[Li
     clients_merge(main=main, others=[other], fill=(), actor=Actor.system("tests"))
 
     assert selectors.client_sessions(first=FIRST_DAY, last=FIRST_DAY) == {main.pk: 3}
+
+
+def test_the_worker_rolls_the_statistics_up_every_ten_minutes() -> None:
+    from licentia.scheduler import periodic_tasks
+    from licentia.statistics.tasks import rollup_statistics
+
+    scheduled = {periodic.task: periodic.interval for periodic in periodic_tasks()}
+
+    assert scheduled[rollup_statistics] == 600.0

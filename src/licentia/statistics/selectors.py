@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -375,19 +375,39 @@ def pivot(
     "total" or a column's label."""
     rows = _pivot_rows(filters, first, last)
     row_field, column_field = _dimension_expression(row), _dimension_expression(column)
-    aggregate = Sum("count") if measure == "count" else Count("key_id", distinct=True)
+    # One pass: each (row, column, key) once, totals made here, so that the distinct keys of
+    # a row, a column and of everything come from the same read.
+    by_keys = measure != "count"
+    cell_keys: dict[tuple[Any, Any], set[int]] = defaultdict(set)
+    row_keys: dict[Any, set[int]] = defaultdict(set)
+    column_keys_seen: dict[Any, set[int]] = defaultdict(set)
+    every_key: set[int] = set()
+    sums: dict[tuple[Any, Any], int] = defaultdict(int)
+    for row_value, column_value, key_id, total in (
+        rows.values_list(row_field, column_field, "key_id").annotate(total=Sum("count")).order_by()
+    ):
+        sums[(row_value, column_value)] += total or 0
+        if by_keys:
+            cell_keys[(row_value, column_value)].add(key_id)
+            row_keys[row_value].add(key_id)
+            column_keys_seen[column_value].add(key_id)
+            every_key.add(key_id)
     cells: dict[tuple[Any, Any], int] = {}
-    for item in rows.values(row_field, column_field).annotate(value=aggregate).order_by():
-        cells[(item[row_field], item[column_field])] = item["value"] or 0
-    row_totals = {
-        item[row_field]: item["value"] or 0
-        for item in rows.values(row_field).annotate(value=aggregate).order_by()
-    }
-    column_totals = {
-        item[column_field]: item["value"] or 0
-        for item in rows.values(column_field).annotate(value=aggregate).order_by()
-    }
-    total = rows.aggregate(value=aggregate)["value"] or 0
+    row_totals: dict[Any, int] = defaultdict(int)
+    column_totals: dict[Any, int] = defaultdict(int)
+    for (row_value, column_value), total in sums.items():
+        cells[(row_value, column_value)] = (
+            len(cell_keys[(row_value, column_value)]) if by_keys else total
+        )
+        if not by_keys:
+            row_totals[row_value] += total
+            column_totals[column_value] += total
+    if by_keys:
+        row_totals = defaultdict(int, {value: len(keys) for value, keys in row_keys.items()})
+        column_totals = defaultdict(
+            int, {value: len(keys) for value, keys in column_keys_seen.items()}
+        )
+    total = len(every_key) if by_keys else sum(sums.values())
     products, features = product_names(), feature_names()
     column_keys = sorted(column_totals, key=lambda value: (value is None, str(value)))
     column_labels = [_label(column, value, products, features) for value in column_keys]
