@@ -199,7 +199,7 @@ def main() -> None:
             INSERT INTO licensing_problem (key_id, key_number, feature_id, unit, "user", host,
                 database, code, day, first_at, last_at, count)
             SELECT {first_key} + (i % {keys}), 'BENC-' || i, 1 + (i % 5), 'u', '', '', '',
-                2008, {"(%s::date + (i % 365))" if postgres else "date(%s, '+' || (i % 365) || ' days')"},
+                2008, {"(%s::date + (i % 365)::int)" if postgres else "date(%s, '+' || (i % 365) || ' days')"},
                 {moment("(i % 365) * 86400 + 43200")}, {moment("(i % 365) * 86400 + 43200")},
                 1 + i % 4
             FROM ({series(options.keys * 4)}) AS numbers
