@@ -5,45 +5,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("core", "0003_rate_window"),
+        ('core', '0003_rate_window'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="vendorsettings",
-            name="api_calls_per_minute",
-            field=models.PositiveIntegerField(
-                default=600,
-                help_text="Calls past this rate get 429 with Retry-After.",
-                validators=[
-                    django.core.validators.MinValueValidator(1),
-                    django.core.validators.MaxValueValidator(100000),
-                ],
-                verbose_name="vendor API calls per key per minute",
-            ),
+            model_name='vendorsettings',
+            name='api_calls_per_minute',
+            field=models.PositiveIntegerField(default=600, help_text='Calls past this rate get 429 with Retry-After.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100000)], verbose_name='vendor API calls per key per minute'),
         ),
         migrations.AddField(
-            model_name="vendorsettings",
-            name="client_resets_per_30_days",
-            field=models.PositiveIntegerField(
-                default=5,
-                help_text="How many seats a client may free itself in its cabinet, per key, in any 30 days; past it the client is asked to contact the vendor.",
-                validators=[django.core.validators.MaxValueValidator(1000)],
-                verbose_name="self-service resets per key in 30 days",
-            ),
+            model_name='vendorsettings',
+            name='client_resets_per_30_days',
+            field=models.PositiveIntegerField(default=5, help_text='How many seats a client may free itself in its cabinet, per key, in any 30 days; past it the client is asked to contact the vendor.', validators=[django.core.validators.MaxValueValidator(1000)], verbose_name='self-service resets per key in 30 days'),
         ),
         migrations.AddField(
-            model_name="vendorsettings",
-            name="session_retention_days",
-            field=models.PositiveIntegerField(
-                default=180,
-                help_text="Ended sessions older than this are deleted by the worker.",
-                validators=[
-                    django.core.validators.MinValueValidator(31),
-                    django.core.validators.MaxValueValidator(3650),
-                ],
-                verbose_name="keep ended sessions, days",
-            ),
+            model_name='vendorsettings',
+            name='session_retention_days',
+            field=models.PositiveIntegerField(default=180, help_text='Ended sessions older than this are deleted by the worker.', validators=[django.core.validators.MinValueValidator(31), django.core.validators.MaxValueValidator(3650)], verbose_name='keep ended sessions, days'),
         ),
     ]
