@@ -1,6 +1,8 @@
 from collections import Counter
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from licentia.cabinet.demo import demo_seed
 from licentia.catalog.models import Product
@@ -9,6 +11,7 @@ from licentia.coupons.selectors import CouponState, coupon_state
 from licentia.keys.models import LicenseKey
 from licentia.keys.selectors import KeyState, key_state
 from licentia.licensing.models import Problem, Session, TokenConsumption
+from licentia.statistics.models import FeatureUsageDay, MetricDay, TrialDay
 
 
 @pytest.mark.django_db
@@ -35,8 +38,10 @@ def test_the_demo_shows_seats_held_a_released_one_a_problem_and_tokens_used(tmp_
     demo_seed(data_dir=tmp_path)
 
     assert Session.objects.filter(ended_at__isnull=True).count() == 5
-    assert Session.objects.filter(end_reason="released").count() == 1
-    assert Problem.objects.get().code == 2008
+    today = timezone.localdate()
+    released_today = Session.objects.filter(end_reason="released", started_at__date=today)
+    assert released_today.count() == 1
+    assert Problem.objects.get(day=today).code == 2008
     assert TokenConsumption.objects.get().amount == 120
 
 
@@ -53,3 +58,14 @@ def test_the_demo_has_coupon_batches_activated_free_and_blocked(tmp_path) -> Non
         CouponState.BLOCKED: 1,
     }
     assert Activation.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_demo_holds_months_of_history_rolled_up_for_the_statistics(tmp_path) -> None:
+    demo_seed(data_dir=tmp_path)
+
+    today = timezone.localdate()
+    used = FeatureUsageDay.objects.filter(feature_id=0, units__gt=0)
+    assert used.filter(day__lt=today - timedelta(days=90)).exists()
+    assert TrialDay.objects.filter(day__lt=today - timedelta(days=60)).exists()
+    assert MetricDay.objects.filter(name="configuration").exists()

@@ -27,6 +27,7 @@ def periodic_tasks() -> list[Periodic]:
     from licentia.notifications.tasks import send_outbox, write_reminders
     from licentia.portal.tasks import prune_portal_records
     from licentia.releases.tasks import write_release_mail
+    from licentia.statistics.tasks import rollup_statistics
     from licentia.webhooks.tasks import send_webhooks, write_line_events
 
     return [
@@ -41,6 +42,7 @@ def periodic_tasks() -> list[Periodic]:
         Periodic(write_line_events, 3600.0),
         Periodic(purge_sessions, 3600.0),
         Periodic(backup_daily, 900.0),
+        Periodic(rollup_statistics, 600.0),
     ]
 
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "licentia.notifications",
     "licentia.releases",
     "licentia.webhooks",
+    "licentia.statistics",
     "licentia.api",
     "licentia.portal",
     "django.contrib.admin",

@@ -277,6 +277,37 @@ class LicentiaClient:
         modules: list[dict[str, Any]] = answer["modules"]
         return modules
 
+    def metrics(
+        self,
+        key: str,
+        observations: list[dict[str, Any]],
+        *,
+        session_id: str | None = None,
+    ) -> dict[str, int]:
+        """Sends observations `{name, value, count, at}` (count and at optional; at an aware
+        datetime or ISO text), 1,000 a call at most; answers how many were accepted and how
+        many ignored (names the vendor does not accept)."""
+        if len(observations) > 1000:
+            raise ValueError("at most 1,000 observations a call")
+        body: dict[str, Any] = {
+            "key": key,
+            "metrics": [
+                {
+                    **item,
+                    **(
+                        {"at": item["at"].isoformat()}
+                        if hasattr(item.get("at"), "isoformat")
+                        else {}
+                    ),
+                }
+                for item in observations
+            ],
+        }
+        if session_id:
+            body["session"] = session_id
+        answer = self._call("metrics", body)
+        return {"accepted": int(answer["accepted"]), "ignored": int(answer["ignored"])}
+
     def activate_coupon(
         self, key: str, coupon: str, *, fingerprint: dict[str, str] | None = None
     ) -> dict[str, Any]:

@@ -17,6 +17,7 @@ def test_the_protocol_is_described_by_the_served_openapi(client) -> None:
         "/api/app/v1/public-key",
         "/api/app/v1/coupon",
         "/api/app/v1/releases",
+        "/api/app/v1/metrics",
     }
     assert "409" in schema["paths"]["/api/app/v1/capture"]["post"]["responses"]
     assert docs.status_code == 200

@@ -125,3 +125,25 @@ def test_tokens_never_go_below_zero_under_32_concurrent_consumers(app) -> None:
     assert balances.count("2063") == 32 - 14
     assert sorted(granted) == list(range(2, 100, 7))
     assert sum(TokenConsumption.objects.values_list("amount", flat=True)) == 98
+
+
+def test_the_application_sends_its_metrics_of_a_day(app, catalog) -> None:
+    from licentia.statistics.models import MetricObservation
+
+    key = register(app)
+
+    with app.capture(key, 10, user="Иванов", host="buh-01", fingerprint=FINGERPRINT) as seat:
+        answer = app.metrics(
+            key,
+            [
+                {"name": "platform_version", "value": "8.3.25.1257"},
+                {"name": "configuration", "value": "УТ 11.5"},
+                {"name": "function", "value": "Загрузка банковской выписки", "count": 7},
+                {"name": "window_size", "value": 1920, "at": datetime.now(UTC)},
+            ],
+            session_id=seat.session_id,
+        )
+
+    assert answer == {"accepted": 3, "ignored": 1}
+    stored = MetricObservation.objects.get(name="function")
+    assert (stored.value, stored.count, stored.feature_id) == ("Загрузка банковской выписки", 7, 10)

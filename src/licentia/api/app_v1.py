@@ -52,6 +52,7 @@ from licentia.releases.selectors import (
     releases_for_key,
 )
 from licentia.releases.services import subscription_trial_grant
+from licentia.statistics.services import metrics_record
 
 logger = logging.getLogger(__name__)
 
@@ -363,6 +364,36 @@ def tokens(request: HttpRequest, payload: schemas.TokensIn) -> dict[str, Any]:
         idempotency_key=payload.idempotency_key,
     )
     return {"balance": balance}
+
+
+@api.post(
+    "/metrics",
+    response={200: schemas.MetricsOut, **REFUSALS},
+    summary="Send metrics observed by the application",
+    description=(
+        "A batch of up to 1,000 observations `{name, value, count, at}` of a key (and of a "
+        "session's feature when `session` names one of the key's sessions), e.g. "
+        "`platform_version`, `configuration`, `function` with a count. Observations under names "
+        "the vendor does not accept are ignored and counted. Refusals: 2009, 2026, 2060 for the "
+        "key, 4220."
+    ),
+)
+def metrics(request: HttpRequest, payload: schemas.MetricsIn) -> dict[str, Any]:
+    _speak(payload.language)
+    key = key_find(payload.key)
+    if key.blocked:
+        raise Refusal(Code.KEY_BLOCKED)
+    moment = timezone.now()
+    accepted, ignored = metrics_record(
+        key_id=key.pk,
+        session_id=payload.session,
+        observations=[
+            {"name": item.name, "value": str(item.value), "count": item.count, "at": item.at}
+            for item in payload.metrics
+        ],
+        moment=moment,
+    )
+    return {"accepted": accepted, "ignored": ignored}
 
 
 @api.get("/public-key", response=schemas.PublicKeyOut, summary="The vendor's public key")

@@ -178,6 +178,31 @@ class TokensOut(BaseModel):
     balance: int
 
 
+class MetricIn(BaseModel):
+    name: Annotated[str, _text(100, 1)] = Field(examples=["configuration"])
+    value: Annotated[str, _text(300)] | StrictInt | float = Field(
+        examples=["УТ 11.5"], description="Text or a number; stored as text."
+    )
+    count: Annotated[StrictInt, Field(ge=1, le=1_000_000_000)] = Field(
+        1, description="How many times the value was seen (e.g. calls of a function)."
+    )
+    at: datetime | None = Field(None, description="When observed; empty: when received.")
+
+
+class MetricsIn(BaseModel):
+    key: KeyNumber
+    session: UUID | None = Field(
+        None, description="A session of the key: the observations are of its feature."
+    )
+    metrics: list[MetricIn] = Field(max_length=1000)
+    language: Language | None = None
+
+
+class MetricsOut(BaseModel):
+    accepted: int = Field(description="Observations stored.")
+    ignored: int = Field(description="Observations under names the vendor does not accept.")
+
+
 class PublicKeyOut(BaseModel):
     algorithm: Literal["Ed25519"]
     public_key: str = Field(description="The raw 32-byte public key in base64.")

@@ -2,9 +2,10 @@
 
 import contextlib
 import os
+import random
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from django.contrib.auth.models import Group
@@ -18,19 +19,22 @@ from licentia.core.audit import Actor
 from licentia.core.models import User
 from licentia.core.roles import READ_ONLY, SALES, SUPPORT
 from licentia.core.services import staff_user_create_admin
-from licentia.coupons.models import CouponKind, Door, Term
+from licentia.coupons.models import Activation, CouponBatch, CouponKind, Door, Term
 from licentia.coupons.services import (
     Row,
     coupon_activate,
     coupon_batch_generate,
     coupons_set_blocked,
 )
-from licentia.keys.models import LicenseKey
+from licentia.keys.models import KeyLine, LicenseKey
 from licentia.keys.services import key_line_add, key_set_blocked, license_key_generate
+from licentia.licensing.models import EndReason, Problem, Session
 from licentia.licensing.refusals import Refusal
 from licentia.licensing.services.sessions import session_capture, session_release
 from licentia.licensing.services.tokens import tokens_consume
 from licentia.licensing.units import Unit, application_actor
+from licentia.statistics.models import MetricObservation
+from licentia.statistics.services import statistics_rollup
 
 DEMO_LOGIN_FILENAME = "demo-login.txt"
 DEMO_ADMIN = "admin"
@@ -215,6 +219,7 @@ def _seed_catalog_and_clients(*, sales_manager: User) -> None:
     # The last client keeps an empty key, as after "generate a new license key".
     _seed_activity(pro_key=keys[0], basic_key=keys[2])
     _seed_coupons(partner=partner, products=(trial, basic, tokens), keys=keys)
+    _seed_history(trial=trial, basic=basic, keys=[keys[0], keys[2]])
 
 
 def _seed_activity(*, pro_key: LicenseKey, basic_key: LicenseKey) -> None:
@@ -284,3 +289,136 @@ def _seed_coupons(
             actor=application_actor(Unit(user="Смирнова", host="buh-01"), "192.0.2.10"),
         )
     coupons_set_blocked(coupons=packs.coupons.order_by("-id")[:1], blocked=True, actor=actor)
+
+
+HISTORY_DAYS = 120
+HISTORY_COMPANIES = (
+    "ООО «Альфа-Трейд»",
+    "ООО «Берёзка»",
+    "ООО «Вектор»",
+    "ООО «Гранит»",
+    "ООО «Дельта»",
+    "ООО «Енисей»",
+    "ООО «Жемчуг»",
+    "ООО «Зенит»",
+    "ООО «Искра»",
+    "ООО «Каскад»",
+    "ООО «Лотос»",
+    "ООО «Меридиан»",
+    "ООО «Нева»",
+    "ООО «Омега»",
+    "ООО «Парус»",
+    "ООО «Радуга»",
+    "ООО «Сокол»",
+    "ООО «Тайга»",
+    "ООО «Урал»",
+    "ООО «Феникс»",
+)
+CONFIGURATIONS = ("Управление торговлей 11.5", "Комплексная автоматизация 2.5", "ERP 2.5")
+PLATFORMS = ("8.3.24.1691", "8.3.25.1257")
+FUNCTIONS = ("Загрузка банковской выписки", "Печать ценников", "Обмен с сайтом", "Отчёт PRO")
+
+
+def _seed_history(*, trial: Product, basic: Product, keys: list[LicenseKey]) -> None:
+    """Four months of past trials, purchases, sessions, refusals and metrics, rolled up, so
+    that the statistics pages show something from the first start."""
+    actor = Actor.system("demo")
+    chance = random.Random(2026)
+    today = timezone.localdate()
+    first = today - timedelta(days=HISTORY_DAYS)
+    for index, company in enumerate(HISTORY_COMPANIES):
+        client = client_create(
+            actor=actor,
+            source=ClientSource.TRIAL,
+            company=company,
+            email=f"trial{index}@example.com",
+        )
+        key = license_key_generate(client=client, actor=actor)
+        moment = _at(first + timedelta(days=index * HISTORY_DAYS // len(HISTORY_COMPANIES)), 11)
+        line = key_line_add(
+            key=key,
+            product=trial,
+            is_trial=True,
+            starts_at=moment,
+            expires_at=moment + timedelta(days=30),
+            actor=actor,
+        )
+        KeyLine.objects.filter(pk=line.pk).update(created_at=moment)
+        if index % 3 == 0:
+            bought = moment + timedelta(days=chance.randint(5, 40))
+            if bought < timezone.now():
+                purchase = key_line_add(key=key, product=basic, starts_at=bought, actor=actor)
+                KeyLine.objects.filter(pk=purchase.pk).update(created_at=bought)
+                keys.append(key)
+    sessions, problems, observations = [], [], []
+    users = [f"Пользователь {number}" for number in range(1, 9)]
+    keys = keys[:4]
+    for offset in range(HISTORY_DAYS):
+        day = first + timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        for key in keys:
+            for user in chance.sample(users, chance.randint(1, 4)):
+                for feature_id in chance.sample([10, 10, 11, 12, 13], chance.randint(1, 2)):
+                    started = _at(day, 9) + timedelta(minutes=chance.randint(0, 240))
+                    ended = started + timedelta(minutes=chance.randint(20, 480))
+                    sessions.append(
+                        Session(
+                            key=key,
+                            feature_id=feature_id,
+                            license_type=LicenseType.USER,
+                            binding="floating",
+                            unit=f"{user}@pc-{user[-1]}",
+                            user=user,
+                            host=f"pc-{user[-1]}",
+                            started_at=started,
+                            last_heartbeat_at=ended,
+                            lease_expires_at=ended,
+                            ended_at=ended,
+                            end_reason=EndReason.RELEASED,
+                        )
+                    )
+            observations += [
+                MetricObservation(
+                    key=key,
+                    name=name,
+                    value=value,
+                    count=count,
+                    at=_at(day, 20),
+                    received_at=_at(day, 20),
+                )
+                for name, value, count in [
+                    ("platform_version", PLATFORMS[(key.pk + offset // 60) % 2], 1),
+                    ("configuration", CONFIGURATIONS[key.pk % 3], 1),
+                    ("function", FUNCTIONS[(key.pk + offset) % 4], chance.randint(1, 30)),
+                ]
+            ]
+        if offset % 4 == 0:
+            moment = _at(day, 10)
+            problems.append(
+                Problem(
+                    key=keys[0],
+                    key_number=keys[0].number,
+                    feature_id=13,
+                    unit="Гость@pc-9",
+                    user="Гость",
+                    host="pc-9",
+                    code=2008,
+                    day=day,
+                    first_at=moment,
+                    last_at=moment,
+                    count=chance.randint(1, 5),
+                )
+            )
+    Session.objects.bulk_create(sessions, batch_size=500)
+    Problem.objects.bulk_create(problems)
+    MetricObservation.objects.bulk_create(observations, batch_size=500)
+    # The coupons were sold a month ago and activated last week.
+    CouponBatch.objects.update(created_at=timezone.now() - timedelta(days=30))
+    Activation.objects.update(activated_at=timezone.now() - timedelta(days=7))
+    statistics_rollup()
+
+
+def _at(day: object, hour: int) -> datetime:
+    assert hasattr(day, "year")
+    return timezone.make_aware(datetime.combine(day, time(hour)))  # type: ignore[arg-type]

@@ -150,6 +150,54 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
             ],
         },
         {
+            "title": _("Statistics"),
+            "separator": True,
+            "items": [
+                {
+                    "title": _("New trials"),
+                    "icon": "trending_up",
+                    "link": reverse_lazy("admin:statistics_trials"),
+                    "permission": _has("statistics.view_statistics"),
+                },
+                {
+                    "title": _("Features"),
+                    "icon": "extension",
+                    "link": reverse_lazy("admin:statistics_features"),
+                    "permission": _has("statistics.view_statistics"),
+                },
+                {
+                    "title": _("Conversions"),
+                    "icon": "conversion_path",
+                    "link": reverse_lazy("admin:statistics_conversions"),
+                    "permission": _has("statistics.view_statistics"),
+                },
+                {
+                    "title": _("Products"),
+                    "icon": "inventory_2",
+                    "link": reverse_lazy("admin:statistics_products"),
+                    "permission": _has("statistics.view_statistics"),
+                },
+                {
+                    "title": _("Distributors"),
+                    "icon": "handshake",
+                    "link": reverse_lazy("admin:statistics_distributors"),
+                    "permission": _has("statistics.view_statistics"),
+                },
+                {
+                    "title": _("Connections"),
+                    "icon": "lan",
+                    "link": reverse_lazy("admin:statistics_connections"),
+                    "permission": _has("statistics.view_statistics"),
+                },
+                {
+                    "title": _("Metrics analysis"),
+                    "icon": "pivot_table_chart",
+                    "link": reverse_lazy("admin:statistics_pivot"),
+                    "permission": _has("statistics.view_statistics"),
+                },
+            ],
+        },
+        {
             "title": _("Settings"),
             "separator": True,
             "items": [
@@ -206,6 +254,12 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "icon": "send",
                     "link": reverse_lazy("admin:webhooks_webhookdelivery_changelist"),
                     "permission": _can_view("webhooks", "webhookdelivery"),
+                },
+                {
+                    "title": _("Metrics"),
+                    "icon": "query_stats",
+                    "link": reverse_lazy("admin:statistics_metricsettings_changelist"),
+                    "permission": _can_view("statistics", "metricsettings"),
                 },
                 {
                     "title": _("Users"),

@@ -15,8 +15,8 @@ ROLE_NAMES = (FULL_ACCESS, READ_ONLY, SUPPORT, SALES)
 ROLE_APP_LABELS = frozenset(
     {
         *("core", "auth", "clients", "catalog", "keys", "coupons", "licensing", "notifications"),
-        "releases",
-        *("api", "webhooks", "axes", "transfer"),  # axes: sign-in lockouts, lifted by deleting them
+        *("releases", "statistics", "transfer"),
+        *("api", "webhooks", "axes"),  # axes: sign-in lockouts, lifted by deleting them
     }
 )
 ALL = frozenset({"view", "add", "change", "delete"})
@@ -52,6 +52,9 @@ ROLE_RULES: dict[str, dict[str, frozenset[str]]] = {
         "notifications.*": VIEW,
         "notifications.notification": frozenset({"view", "change"}),
         "releases.*": VIEW,
+        # Sales read the statistics (trials, conversions, distributors); the metric settings
+        # stay with full access.
+        "statistics.*": VIEW,
     },
 }
 
