@@ -59,6 +59,7 @@ def test_every_url_and_action_with_another_clients_ids_is_404(
             ("post", f"/my/monitor/{session}/reset/"),
         ],
         "coupon": [("get", f"/my/coupon/?key={key}"), ("post", "/my/coupon/")],
+        "distributions": [],
         "settings": [],
         "address_add": [],
         "address_remove": [
@@ -104,6 +105,7 @@ def test_pages_without_ids_show_only_the_signed_in_clients_objects(
             "/my/problems/",
             "/my/monitor/",
             "/my/coupon/",
+            "/my/distributions/",
             "/my/settings/",
         )
     }

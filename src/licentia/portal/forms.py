@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from licentia.catalog.models import LicenseType
+from licentia.releases.models import DistributionKind
 
 PERIODS = (7, 30, 90, 365)
 
@@ -47,3 +48,10 @@ class SettingsForm(forms.Form):
 
 class AddressForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"), max_length=254)
+
+
+class DistributionFilterForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Type"), choices=[("", "—"), *DistributionKind.choices], required=False
+    )
+    q = forms.CharField(label=_("Search"), max_length=200, required=False)

@@ -1,5 +1,5 @@
 """The client cabinet's tabs, in the order they show. An app that brings a tab of its own
-(the distributions of releases) adds it here, with its page in this app's urls."""
+(as releases brings the distributions) adds it here, with its page in this app's urls."""
 
 from dataclasses import dataclass
 
@@ -26,6 +26,7 @@ TABS = (
     Tab("problems", _("Problems"), "portal:problems"),
     Tab("monitor", _("Session monitor"), "portal:monitor"),
     Tab("coupon", _("Activate a coupon"), "portal:coupon"),
+    Tab("distributions", _("Software distributions"), "portal:distributions"),
     Tab("settings", _("Settings"), "portal:settings"),
 )
 

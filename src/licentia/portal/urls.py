@@ -16,6 +16,7 @@ urlpatterns = [
     path("monitor/", views.monitor, name="monitor"),
     path("monitor/<uuid:session_id>/reset/", views.reset, name="reset"),
     path("coupon/", views.coupon, name="coupon"),
+    path("distributions/", views.distributions, name="distributions"),
     path("settings/", views.settings_page, name="settings"),
     path("settings/addresses/", views.address_add, name="address_add"),
     path(

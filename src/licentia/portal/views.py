@@ -31,6 +31,7 @@ from licentia.licensing.refusals import Refusal
 from licentia.portal.forms import (
     AddressForm,
     CouponForm,
+    DistributionFilterForm,
     MonitorFilterForm,
     PeriodForm,
     SettingsForm,
@@ -64,6 +65,12 @@ from licentia.portal.services import (
     sign_in_address_remove,
     sign_in_link_use,
     sign_in_request,
+)
+from licentia.releases.selectors import (
+    client_distributions,
+    counted_link,
+    public_url,
+    release_settings_get,
 )
 
 COOKIE_NAME = "licentia_portal"
@@ -335,6 +342,52 @@ def problems(request: HttpRequest, viewer: Viewer) -> HttpResponse:
             "rows": problem_rows(viewer.client, since=since, key=key),
         },
         tab="problems",
+    )
+
+
+@portal_page
+def distributions(request: HttpRequest, viewer: Viewer) -> HttpResponse:
+    form = DistributionFilterForm(request.GET or None)
+    kind = query = ""
+    if form.is_valid():
+        kind, query = form.cleaned_data["kind"], form.cleaned_data["q"].strip().casefold()
+    current = release_settings_get()
+    entries = []
+    for entry in client_distributions(viewer.client):
+        distribution = entry.distribution
+        if kind and distribution.kind != kind:
+            continue
+        if query and not any(
+            query in text.casefold()
+            for text in (distribution.name, distribution.description, distribution.developer)
+        ):
+            continue
+        entries.append(
+            {
+                "distribution": distribution,
+                "releases": [
+                    {
+                        "release": release,
+                        "files": [
+                            {
+                                "file": file,
+                                "url": counted_link(file, base_url=settings.BASE_URL)
+                                if not viewer.read_only
+                                else public_url(file.url, current),
+                            }
+                            for file in release.files.order_by("position", "id")
+                        ],
+                    }
+                    for release in entry.releases
+                ],
+            }
+        )
+    return _render(
+        request,
+        viewer,
+        "portal/distributions.html",
+        {"form": form, "entries": entries},
+        tab="distributions",
     )
 
 
