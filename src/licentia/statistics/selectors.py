@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from licentia.catalog.models import Feature, Product
 from licentia.clients.models import Distributor
@@ -315,9 +316,9 @@ class Pivot:
     total: int
 
     def table(self) -> tuple[list[str], list[list[Any]]]:
-        headers = [self.row_label, *self.columns, str(_("Total"))]
+        headers = [self.row_label, *self.columns, str(pgettext("pivot table", "Total"))]
         body = [[label, *values, total] for label, values, total in self.rows]
-        body.append([str(_("Total")), *self.column_totals, self.total])
+        body.append([str(pgettext("pivot table", "Total")), *self.column_totals, self.total])
         return headers, body
 
 
