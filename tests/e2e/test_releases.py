@@ -7,18 +7,21 @@ from playwright.sync_api import Page, expect
 from licentia.catalog.models import LicenseType
 from licentia.core.audit import Actor
 from licentia.keys.services import key_line_add, license_key_generate
+from licentia.portal.services import sign_in_link_issue
 from licentia.releases.models import Release
 from licentia_client.client import LicentiaClient
 from tests.e2e.test_cabinet_shell import sign_in
 from tests.factories import make_client, make_product
 
 
-def test_a_release_with_two_files_made_in_the_cabinet_is_offered_to_a_licensed_key_only(
+def test_a_release_made_in_the_cabinet_is_offered_to_a_licensed_key_only_and_in_its_cabinet(
     page: Page, full_access_user, live_server
 ) -> None:
     actor = Actor.system("e2e")
     product = make_product(5, (50, LicenseType.USER, 1, False), name_ru="Бухгалтерия ПРОФ")
-    licensed = license_key_generate(client=make_client(company="ООО Покупатель"), actor=actor)
+    licensed = license_key_generate(
+        client=make_client(company="ООО Покупатель", email="it@pokupatel.example"), actor=actor
+    )
     key_line_add(
         key=licensed,
         product=product,
@@ -58,3 +61,15 @@ def test_a_release_with_two_files_made_in_the_cabinet_is_offered_to_a_licensed_k
     ]
     assert offered[0]["changelog"] == "4.0.10:\nЗагрузка выписок"
     assert client.releases(unlicensed.number, distribution="buh-prof") == []
+
+    # The licensed client finds it in its own cabinet, with both files.
+    link = sign_in_link_issue(client=licensed.client, email="it@pokupatel.example", actor=actor)
+    page.goto(live_server.url + "/" + link.split("://", 1)[1].split("/", 1)[1])
+    page.locator("#open-cabinet").click()
+    page.get_by_role("link", name="Дистрибутивы программ").click()
+    expect(page.locator("main")).to_contain_text("Бухгалтерия ПРОФ")
+    expect(page.locator("main")).to_contain_text("Загрузка выписок")
+    expect(page.get_by_role("link", name="setup.zip")).to_have_attribute(
+        "href", re.compile("/releases/download/")
+    )
+    expect(page.get_by_role("link", name="manual.pdf")).to_be_visible()
