@@ -140,7 +140,6 @@ def web_server_command(options: argparse.Namespace) -> list[str]:
         "--no-ws",
         "--http1-header-read-timeout", str(HEADER_TIMEOUT_MS),
         "--workers-kill-timeout", "10",
-        "--respawn-failed-workers",
         "--log-level", "warning",
     ]  # fmt: skip
 
