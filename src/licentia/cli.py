@@ -112,9 +112,18 @@ def command_serve(options: argparse.Namespace) -> None:
     if not options.no_worker:
         children.append(subprocess.Popen([sys.executable, "-m", "licentia.cli", "worker"]))
 
+    def kill_remaining() -> None:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+
     def stop(signum: int, frame: object) -> None:
         for child in children:
             child.send_signal(signal.SIGTERM)
+        # A stop must end: granian's main process can stay waiting after its workers ended.
+        killer = threading.Timer(STOP_GRACE_SECONDS, kill_remaining)
+        killer.daemon = True
+        killer.start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -123,6 +132,8 @@ def command_serve(options: argparse.Namespace) -> None:
 
 
 HEADER_TIMEOUT_MS = 10_000
+# How long the web server and the worker get to finish after SIGTERM before they are killed.
+STOP_GRACE_SECONDS = 15.0
 
 
 def web_server_command(options: argparse.Namespace) -> list[str]:
