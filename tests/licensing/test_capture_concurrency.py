@@ -69,7 +69,12 @@ def test_without_the_key_lock_the_same_captures_oversell(five_seats, settings) -
         pytest.skip("SQLite's immediate transactions serialise captures without a row lock")
     settings.LICENTIA_CAPTURE_LOCK = False
 
-    outcomes = capture_all_at_once(five_seats)
+    # The threads may happen to run one after another on a busy machine: a few rounds.
+    for _round in range(5):
+        outcomes = capture_all_at_once(five_seats)
+        if outcomes.count("seat") > CAPACITY:
+            break
+        Session.objects.filter(key=five_seats).delete()
 
     assert Session.objects.filter(key=five_seats).count() > CAPACITY
     assert outcomes.count("seat") > CAPACITY
