@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from licentia.core.audit import Actor, audit_record, audited_change, snapshot
+from licentia.core.process_cache import ProcessCache
 from licentia.core.sealing import seal, unseal
 from licentia.core.selectors import vendor_settings_get
 from licentia.keys.models import KeyLine
@@ -24,6 +25,11 @@ _PURPOSE = b"licentia/webhook-secret/v1"
 SECRET_BYTES = 32
 # Expired lines are looked for this far back: a worker stopped for a while still tells of them.
 EXPIRED_LOOKBACK = timedelta(days=3)
+
+# Every event asks for them, refused captures on the protocol's path included.
+active_webhooks: ProcessCache[list[Webhook]] = ProcessCache(
+    lambda: list(Webhook.objects.filter(active=True)), cleared_by=[Webhook]
+)
 
 
 def webhook_secret(webhook: Webhook) -> str:
@@ -101,7 +107,7 @@ def deliveries_write(*, event: str, data: dict[str, Any], dedupe_key: str = "") 
     """A delivery of the event to every active webhook that wants it, in the caller's
     transaction (so it exists exactly when the event does); the worker sends it. With a
     `dedupe_key`, a webhook gets the event once whatever the number of calls."""
-    hooks = [hook for hook in Webhook.objects.filter(active=True) if event in hook.events]
+    hooks = [hook for hook in active_webhooks.get() if event in hook.events]
     if not hooks:
         return 0
     now = timezone.now()
