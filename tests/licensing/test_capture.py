@@ -1,7 +1,9 @@
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from licentia.catalog.models import LicenseType
@@ -182,6 +184,29 @@ def test_a_bound_seat_idle_past_its_limit_is_free() -> None:
     assert sessions_sweep(at=later)["timeout"] == 1
 
 
+def test_a_heartbeat_moves_a_bound_seats_idle_limit_on_even_after_the_catalog_changed_it() -> None:
+    product = make_product(2, (20, LicenseType.HOST, 1, False, {"idle_limit_days": 30}))
+    key = license_key_generate(client=make_client(), actor=ACTOR)
+    key_line_add(key=key, product=product, actor=ACTOR)
+    now = timezone.now()
+    captured = session_capture(key_number=key.number, feature_id=20, unit=Unit(host="s"), at=now)
+
+    later = now + timedelta(days=2)
+    renewed = session_heartbeat(session_id=captured.session.public_id, at=later)
+    stored = Session.objects.get(pk=captured.session.pk)
+    assert renewed.session.bound_until == stored.bound_until == later + timedelta(days=30)
+    assert stored.holds_until == stored.bound_until
+
+    for feature_line in product.lines.all():
+        feature_line.idle_limit_days = 7
+        feature_line.save()
+    latest = later + timedelta(days=1)
+    session_heartbeat(session_id=captured.session.public_id, at=latest)
+    stored.refresh_from_db()
+    assert stored.bound_until == stored.holds_until == latest + timedelta(days=7)
+    assert stored.lease_expires_at > latest
+
+
 def test_a_feature_pooled_in_two_types_admits_a_unit_in_either() -> None:
     product = make_product(3, (10, LicenseType.USER, 1, False), (10, LicenseType.HOST, 1, False))
     key = license_key_generate(client=make_client(), actor=ACTOR)
@@ -280,4 +305,43 @@ def test_the_hot_path_is_prepared_once_and_not_planned_on_every_call(call, key) 
 
     assert len(set(session_ids)) == 1
     assert any("FOR UPDATE OF k" in statement for statement in prepared)
-    assert any("WHERE s.public_id = $1" in statement for statement in prepared)
+    assert any("WITH s AS (UPDATE licensing_session" in statement for statement in prepared)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="one round trip is PostgreSQL's: SQLite is local"
+)
+def test_a_heartbeat_is_one_statement_and_no_health_check_of_its_own(
+    call, key, monkeypatch
+) -> None:
+    session_id = capture(call, key, user="u", host="h").json()["session_id"]
+    checks = []
+    is_usable = connection.is_usable
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or is_usable())
+
+    with CaptureQueriesContext(connection) as queries:
+        answer = call("heartbeat", {"session_id": session_id})
+
+    assert answer.status_code == 200
+    assert answer.json()["session_id"] == session_id
+    assert [query["sql"].split(" ")[:4] for query in queries.captured_queries] == [
+        ["WITH", "s", "AS", "(UPDATE"]
+    ]
+    assert checks == []
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a server connection to break is PostgreSQL's"
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_heartbeat_on_a_connection_the_server_closed_reconnects_and_answers(call, key) -> None:
+    session_id = capture(call, key, user="u", host="h").json()["session_id"]
+    own_backend = connection.connection.info.backend_pid
+    with psycopg.connect(**connection.get_connection_params()) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [own_backend])
+
+    answer = call("heartbeat", {"session_id": session_id})
+
+    assert answer.status_code == 200
+    assert answer.json()["session_id"] == session_id
+    assert connection.connection.info.backend_pid != own_backend

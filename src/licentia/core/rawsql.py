@@ -7,23 +7,53 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import psycopg
-from django.db import connection, models
+from django.db import InterfaceError, OperationalError, connection, models
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 M = TypeVar("M", bound=models.Model)
 
 
+class _CheckedByUse:
+    """The hot path's statement is its connection's health check: instead of a SELECT 1 before
+    it (a round trip of its own, once per request), a statement that fails on a connection
+    found broken (the server restarted, the pooler closed it) reconnects and runs once more.
+    Not inside a transaction, whose earlier statements are lost with the connection."""
+
+    cursor: Any
+    db: Any
+
+    def execute(self, sql: str, params: Any = None) -> Any:
+        try:
+            return super().execute(sql, params)  # type: ignore[misc]
+        except (OperationalError, InterfaceError):
+            if self.db.in_atomic_block or self.db.is_usable():
+                raise
+            self.db.close()
+            self.db.ensure_connection()
+            self.cursor = psycopg.Cursor(self.db.connection)
+            return super().execute(sql, params)  # type: ignore[misc]
+
+
+class _Cursor(_CheckedByUse, CursorWrapper):
+    pass
+
+
+class _DebugCursor(_CheckedByUse, CursorDebugWrapper):
+    pass
+
+
 def cursor() -> Any:
     """A cursor for the hot path's SQL. On PostgreSQL it binds parameters on the server, so a
     statement run again and again is prepared once per connection instead of being parsed and
-    planned each time (planning the session's join cost four times running it). Otherwise it is
+    planned each time (planning the session's join cost four times running it), and its first
+    statement stands for the connection's health check (_CheckedByUse). Otherwise it is
     Django's own: the same connection checks, error classes and query log."""
     if connection.vendor != "postgresql":
         return connection.cursor()
-    connection.close_if_health_check_failed()
+    connection.health_check_done = True
     connection.ensure_connection()
     server_bound = psycopg.Cursor(connection.connection)
-    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
+    wrapper = _DebugCursor if connection.queries_logged else _Cursor
     return wrapper(server_bound, connection)
 
 

@@ -85,22 +85,30 @@ def seats_held(
     return taken, mine
 
 
-def session_with_key(public_id: UUID | str) -> tuple[Session, list[KeyLine]] | None:
-    """The session, its key with the client's company, and the key's lines, in one read."""
-    width = len(Session._meta.concrete_fields)
-    with rawsql.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {select_list(Session, 's')}, k.number, k.client_id, k.blocked, c.company, "  # noqa: S608
-            f"{select_list(KeyLine, 'l')} "
-            "FROM licensing_session s JOIN keys_licensekey k ON k.id = s.key_id "
-            "JOIN clients_client c ON c.id = k.client_id "
-            "LEFT JOIN keys_keyline l ON l.key_id = k.id "
-            "WHERE s.public_id = %s ORDER BY l.id",
-            [_session_id(public_id)],
-        )
-        rows = cursor.fetchall()
+def _session_key_lines_sql(*, sessions: str, where: str) -> str:
+    return (
+        f"SELECT {select_list(Session, 's')}, k.number, k.client_id, k.blocked, c.company, "  # noqa: S608
+        f"{select_list(KeyLine, 'l')} FROM {sessions} s "
+        "JOIN keys_licensekey k ON k.id = s.key_id JOIN clients_client c ON c.id = k.client_id "
+        f"LEFT JOIN keys_keyline l ON l.key_id = k.id {where} ORDER BY l.id"
+    )
+
+
+# A heartbeat renews the lease; a bound seat's idle limit moves on by the time since the last
+# heartbeat, which keeps its length as set then (the service corrects it when the catalog's limit
+# changed meanwhile).
+_HEARTBEAT_SET = (
+    "last_heartbeat_at = %(moment)s, lease_expires_at = %(lease)s, "
+    "bound_until = CASE WHEN s.binding = 'bound' THEN {bound} ELSE s.bound_until END, "
+    "holds_until = CASE WHEN s.binding = 'bound' THEN {bound} ELSE %(lease)s END"
+)
+_HEARTBEAT_WHERE = f"s.public_id = %(id)s AND s.released_at IS NULL AND {SEAT_HELD_SQL}"
+
+
+def _session_key_lines(rows: list[Any]) -> tuple[Session, list[KeyLine]] | None:
     if not rows:
         return None
+    width = len(Session._meta.concrete_fields)
     session = models_from_rows(Session, rows[:1])[0]
     number, client_id, blocked, company = rows[0][width : width + 4]
     key = LicenseKey.from_db(
@@ -114,6 +122,45 @@ def session_with_key(public_id: UUID | str) -> tuple[Session, list[KeyLine]] | N
         KeyLine, [row for row in rows if row[lines_start] is not None], start=lines_start
     )
     return session, lines
+
+
+def session_heartbeat(
+    *, public_id: UUID | str, moment: datetime, lease_expires_at: datetime
+) -> tuple[Session, list[KeyLine]] | None:
+    """Renews the lease of the session if it holds its seat and was not released, and returns it
+    as renewed with its key, the client's company and the key's lines; None when it does not
+    hold a seat. On PostgreSQL this is one statement, the heartbeat's only round trip."""
+    params = {
+        "id": _session_id(public_id),
+        "moment": _moment(moment),
+        "lease": _moment(lease_expires_at),
+    }
+    with rawsql.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            renew = _HEARTBEAT_SET.format(bound="s.bound_until + (%(moment)s - s.last_heartbeat_at)")
+            cursor.execute(
+                f"WITH s AS (UPDATE licensing_session AS s SET {renew} "  # noqa: S608
+                f"WHERE {_HEARTBEAT_WHERE} RETURNING {select_list(Session, 's')}) "
+                + _session_key_lines_sql(sessions="s", where=""),
+                params,
+            )
+            return _session_key_lines(cursor.fetchall())
+        # SQLite has no UPDATE in WITH and no interval arithmetic on its text times: the bound
+        # seat keeps its idle limit here and the service moves it on; both statements are local.
+        renew = _HEARTBEAT_SET.format(bound="s.bound_until")
+        cursor.execute(
+            f"UPDATE licensing_session AS s SET {renew} "  # noqa: S608
+            f"WHERE {_HEARTBEAT_WHERE} RETURNING id",
+            params,
+        )
+        renewed = cursor.fetchall()
+        if not renewed:
+            return None
+        cursor.execute(
+            _session_key_lines_sql(sessions="licensing_session", where="WHERE s.id = %s"),
+            [renewed[0][0]],
+        )
+        return _session_key_lines(cursor.fetchall())
 
 
 def session_extend(

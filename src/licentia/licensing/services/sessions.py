@@ -172,35 +172,40 @@ def _capture_locked(
 
 def session_heartbeat(*, session_id: Any, at: datetime | None = None) -> Granted:
     """Extends the lease of a session that still holds its seat; ends it when the key was
-    blocked or its license ended meanwhile. Every write is conditional on the seat being
-    held still: a reset or a sweep between the read and the write wins."""
+    blocked or its license ended meanwhile. The lease is renewed first, conditionally on the
+    seat being held still (a reset or a sweep before it wins), in the statement that reads the
+    key's lines: one round trip when the license still grants the seat, as it nearly always
+    does."""
     moment = at or timezone.now()
-    found = queries.session_with_key(session_id)
+    vendor = vendor_settings_get()
+    found = queries.session_heartbeat(
+        public_id=session_id,
+        moment=moment,
+        lease_expires_at=moment + timedelta(seconds=vendor.lease_seconds),
+    )
     if found is None:
         raise Refusal(Code.UNKNOWN_SESSION)
     session, lines = found
-    if session.released_at is not None or not session.holds_seat(moment):
-        raise Refusal(Code.UNKNOWN_SESSION)
     license_ = key_license(session.key, moment, lines=lines)
     pool = license_.pool(session.feature_id, session.license_type)
     if session.key.blocked or pool is None:
         reason = EndReason.KEY_BLOCKED if session.key.blocked else EndReason.LICENSE_ENDED
         queries.session_end_if_held(session_pk=session.pk, moment=moment, reason=reason)
         raise Refusal(Code.KEY_BLOCKED if session.key.blocked else Code.LICENSE_EXPIRED)
-    vendor = vendor_settings_get()
     ends = seat_ends(pool, moment, vendor.lease_seconds)
-    extended = queries.session_extend(
-        session_pk=session.pk,
-        moment=moment,
-        lease_expires_at=ends["lease_expires_at"],
-        bound_until=ends.get("bound_until"),
-        holds_until=ends["holds_until"],
-    )
-    if not extended:
-        raise Refusal(Code.UNKNOWN_SESSION)
-    for name, value in ends.items():
-        setattr(session, name, value)
-    session.last_heartbeat_at = moment
+    if any(getattr(session, name) != value for name, value in ends.items()):
+        # A bound seat whose idle limit changed in the catalog (or any bound seat on SQLite).
+        extended = queries.session_extend(
+            session_pk=session.pk,
+            moment=moment,
+            lease_expires_at=ends["lease_expires_at"],
+            bound_until=ends.get("bound_until"),
+            holds_until=ends["holds_until"],
+        )
+        if not extended:
+            raise Refusal(Code.UNKNOWN_SESSION)
+        for name, value in ends.items():
+            setattr(session, name, value)
     return Granted(session=session, license=license_, vendor=vendor)
 
 
