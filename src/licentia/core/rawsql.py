@@ -22,7 +22,7 @@ class _CheckedByUse:
     cursor: Any
     db: Any
 
-    def execute(self, sql: str, params: Any = None) -> Any:
+    def execute(self, sql: Any, params: Any | None = None) -> Any:
         try:
             return super().execute(sql, params)  # type: ignore[misc]
         except (OperationalError, InterfaceError):
@@ -50,7 +50,7 @@ def cursor() -> Any:
     Django's own: the same connection checks, error classes and query log."""
     if connection.vendor != "postgresql":
         return connection.cursor()
-    connection.health_check_done = True
+    connection.health_check_done = True  # type: ignore[attr-defined]
     connection.ensure_connection()
     server_bound = psycopg.Cursor(connection.connection)
     wrapper = _DebugCursor if connection.queries_logged else _Cursor

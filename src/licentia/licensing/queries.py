@@ -137,7 +137,8 @@ def session_heartbeat(
     }
     with rawsql.cursor() as cursor:
         if connection.vendor == "postgresql":
-            renew = _HEARTBEAT_SET.format(bound="s.bound_until + (%(moment)s - s.last_heartbeat_at)")
+            shifted = "s.bound_until + (%(moment)s - s.last_heartbeat_at)"
+            renew = _HEARTBEAT_SET.format(bound=shifted)
             cursor.execute(
                 f"WITH s AS (UPDATE licensing_session AS s SET {renew} "  # noqa: S608
                 f"WHERE {_HEARTBEAT_WHERE} RETURNING {select_list(Session, 's')}) "
