@@ -3,6 +3,7 @@ several times more than running them (bench/RESULTS.md), and capture, heartbeat 
 are what every protected application calls all day. Each returns model instances or plain
 values; tests run them on both databases."""
 
+import functools
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -85,6 +86,7 @@ def seats_held(
     return taken, mine
 
 
+@functools.cache
 def _session_key_lines_sql(*, sessions: str, where: str) -> str:
     return (
         f"SELECT {select_list(Session, 's')}, k.number, k.client_id, k.blocked, c.company, "  # noqa: S608
