@@ -32,6 +32,7 @@ from licentia.keys.selectors import (
     KeyState,
     key_license,
     key_state,
+    keys_in_state,
     line_features,
     line_is_live,
     line_sentence,
@@ -130,21 +131,9 @@ class KeyStateFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[LicenseKey]) -> QuerySet:
         value = self.value()
-        if not value:
+        if value not in KeyState.values:
             return queryset
-        if value == KeyState.BLOCKED:
-            return queryset.filter(blocked=True)
-        if value == KeyState.EMPTY:
-            return queryset.filter(blocked=False, lines__isnull=True)
-        # The other states depend on each line's term and trial use: told as the list tells.
-        moment = timezone.now()
-        candidates = queryset.filter(blocked=False, lines__isnull=False).distinct()
-        chosen = [
-            key.pk
-            for key in candidates.prefetch_related("lines")
-            if key_state(key, at=moment, lines=lines_with_products(list(key.lines.all()))) == value
-        ]
-        return queryset.filter(pk__in=chosen)
+        return keys_in_state(queryset, value)
 
 
 class ExpiringWithinFilter(admin.SimpleListFilter):
