@@ -58,6 +58,7 @@ admin.site.unregister(Client)
 class ClientCardAdmin(ClientAdmin):
     """The client card and list with the client's keys, and the button that generates one."""
 
+    list_display = (*ClientAdmin.list_display, "license_keys_column")
     actions_row = ["row_keys", *ClientAdmin.actions_row]
     actions_detail = ["detail_generate_key", "detail_keys", *ClientAdmin.actions_detail]
     readonly_fields = ("license_keys_display", *ClientAdmin.readonly_fields)
@@ -74,6 +75,16 @@ class ClientCardAdmin(ClientAdmin):
             for key in obj.license_keys.all()
         ]
         return format_html_join(mark_safe("<br>"), "{}", ((link,) for link in links)) or "—"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:
+        return super().get_queryset(request).prefetch_related("license_keys")
+
+    @admin.display(description=_("License keys"))
+    def license_keys_column(self, obj: Client) -> str:
+        numbers = [key.number for key in obj.license_keys.all()]
+        return format_html_join(
+            mark_safe("<br>"), '<span class="lc-key">{}</span>', ((n,) for n in numbers)
+        )
 
     def deleted_with(self, client: Client) -> list[str]:
         return [
