@@ -177,9 +177,7 @@ class LicenseKeyAdmin(ModelAdmin):
     form = LicenseKeyForm
     list_display = (
         "number_display",
-        "client",
-        "client_contact",
-        "client_email",
+        "client_display",
         "products",
         "expiry",
         "state",
@@ -236,13 +234,12 @@ class LicenseKeyAdmin(ModelAdmin):
         reads them all in one query."""
         return lines_with_products(list(obj.lines.all()))
 
-    @admin.display(description=_("contact"))
-    def client_contact(self, obj: LicenseKey) -> str:
-        return obj.client.contact
-
-    @admin.display(description=_("e-mail"))
-    def client_email(self, obj: LicenseKey) -> str:
-        return obj.client.email
+    @admin.display(description=_("client"), ordering="client__company")
+    def client_display(self, obj: LicenseKey) -> str:
+        """The company with its contact and e-mail under it: one column, not three, so that the
+        list fits a laptop's width."""
+        reach = " · ".join(value for value in (obj.client.contact, obj.client.email) if value)
+        return format_html('{}<span class="lc-subline">{}</span>', obj.client.company, reach)
 
     @admin.display(description=_("key"), ordering="number")
     def number_display(self, obj: LicenseKey) -> str:
