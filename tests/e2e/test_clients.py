@@ -92,6 +92,7 @@ def test_a_client_whose_key_holds_a_product_is_not_deleted(page: Page, full_acce
     page.goto(f"/clients/client/{holder.pk}/change/")
     page.get_by_role("link", name=re.compile("Удалить")).first.click()
 
-    expect(page.get_by_text(re.compile(f"В ключе {key.number} есть продукты"))).to_be_visible()
+    refusal = f"В ключе {key.number} есть купленный продукт «Базовая»"
+    expect(page.get_by_text(re.compile(refusal))).to_be_visible()
     expect(page.get_by_role("button", name=re.compile("Да, удалить"))).to_have_count(0)
     assert Client.objects.filter(pk=holder.pk).exists()

@@ -10,7 +10,8 @@ from typing import Any
 
 from django.db.models.options import Options
 from django.utils.functional import Promise
-from django.utils.translation import gettext_noop, ngettext_lazy, pgettext_lazy
+from django.utils.text import capfirst
+from django.utils.translation import gettext, gettext_noop, ngettext_lazy, pgettext_lazy
 
 DJANGO_REWORDED = (
     gettext_noop("Site administration"),
@@ -71,3 +72,25 @@ def count_of(opts: Options, count: int) -> str:
 
 def accusative(opts: Options) -> str:
     return str(ACCUSATIVE.get(opts.label_lower, opts.verbose_name))
+
+
+def tab_title(context: dict[str, Any]) -> str:
+    """A model's pages are titled by what they show, not by Django's generic «Выберите клиент
+    для изменения»: the list by the model's plural, a form by the record and its model."""
+    opts = context.get("opts")
+    title = str(context.get("title") or "")
+    if not isinstance(opts, Options):
+        subtitle = context.get("subtitle")
+        return f"{subtitle} | {title}" if subtitle else title
+    model = capfirst(opts.verbose_name)
+    if context.get("cl") is not None:
+        return str(capfirst(opts.verbose_name_plural))
+    if "adminform" in context and context.get("add"):
+        return gettext("%(model)s (new)") % {"model": model}
+    record = context.get("original") or context.get("object")
+    if "adminform" in context and record is not None:
+        return f"{record} ({model})"
+    if "deleted_objects" in context and record is not None:
+        return gettext("%(record)s (deletion)") % {"record": record}
+    subtitle = context.get("subtitle")
+    return f"{subtitle} | {title}" if subtitle else title

@@ -47,7 +47,14 @@ class RankedChangeList(ChangeList):
 @admin.register(Client)
 class ClientAdmin(ModelAdmin):
     form = ClientForm
-    list_display = ("company", "contact", "email", "phone", "crm_id1", "short_comment")
+    list_display: tuple[str, ...] = (
+        "company",
+        "contact",
+        "email",
+        "phone_display",
+        "crm_id1",
+        "short_comment",
+    )
     list_display_links = ("company",)
     list_filter = ("source", "distributor", "manager")
     list_select_related = ("distributor", "manager")
@@ -66,6 +73,9 @@ class ClientAdmin(ModelAdmin):
     actions_detail = ["detail_sessions", "detail_problems"]
     readonly_fields: tuple[str, ...] = ("extra_display", "source", "created_at", "updated_at")
     record_fields: tuple[str, ...] = ("source", "created_at", "updated_at")
+
+    class Media:
+        js = ("clients/client_list.js",)
 
     def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> Any:
         read_only = obj is not None and not self.has_change_permission(request, obj)
@@ -142,6 +152,10 @@ class ClientAdmin(ModelAdmin):
             if definition.code in obj.extra
         ]
         return format_html_join(mark_safe("<br>"), "{}: {}", rows) or "—"
+
+    @admin.display(description=_("phone"), ordering="phone")
+    def phone_display(self, obj: Client) -> str:
+        return format_html('<span class="lc-nowrap">{}</span>', obj.phone) if obj.phone else ""
 
     @admin.display(description=_("comment"))
     def short_comment(self, obj: Client) -> str:

@@ -267,6 +267,60 @@ def key_state(
     return KeyState.ACTIVE
 
 
+def live_line_condition(moment: datetime, *, prefix: str = "") -> models.Q:
+    """line_is_live as a database condition on KeyLine (`prefix`: the path to the line, such
+    as "lines__"), so that a list of keys filters by state without reading every line."""
+
+    def field(name: str) -> str:
+        return prefix + name
+
+    allowed = models.F(field("product__trial_days")) + models.F(field("trial_days_added"))
+    trial_in_force = (
+        models.Q(**{field("is_trial"): False})
+        | ~models.Q(**{field("product__trial_counting"): TrialCounting.USAGE})
+        | models.Q(**{field("used_days__lt"): allowed})
+        | models.Q(
+            **{field("used_days"): allowed, field("last_used_on"): timezone.localdate(moment)}
+        )
+    )
+    return (
+        models.Q(**{field("state"): LineState.ACTIVE, field("starts_at__lte"): moment})
+        & (
+            models.Q(**{field("expires_at__isnull"): True})
+            | models.Q(**{field("expires_at__gt"): moment})
+        )
+        & trial_in_force
+    )
+
+
+def keys_in_state(
+    keys: models.QuerySet[LicenseKey], state: str, *, at: datetime | None = None
+) -> models.QuerySet[LicenseKey]:
+    """The keys whose key_state at the moment is `state`, told by the database in one query."""
+    moment = _now(at)
+    if state == KeyState.BLOCKED:
+        return keys.filter(blocked=True)
+    lines = KeyLine.objects.filter(key=models.OuterRef("pk"))
+    live = lines.filter(live_line_condition(moment))
+    horizon = moment + timedelta(days=vendor_settings_get().first_reminder_days)
+    unblocked = keys.filter(blocked=False)
+    if state == KeyState.EMPTY:
+        return unblocked.filter(~models.Exists(lines))
+    if state == KeyState.EXPIRED:
+        return unblocked.filter(models.Exists(lines), ~models.Exists(live))
+    if state == KeyState.TRIAL:
+        return unblocked.filter(models.Exists(live), ~models.Exists(live.filter(is_trial=False)))
+    bought = unblocked.filter(models.Exists(live.filter(is_trial=False)))
+    lasting = models.Exists(
+        live.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=horizon))
+    )
+    if state == KeyState.EXPIRING:
+        return bought.filter(~lasting)
+    if state == KeyState.ACTIVE:
+        return bought.filter(lasting)
+    return keys.none()
+
+
 def lines_ending(
     *,
     start: datetime,

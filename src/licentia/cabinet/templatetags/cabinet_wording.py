@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import template
+from django.template import Context
 
 from licentia.cabinet import wording
 
@@ -17,3 +18,9 @@ def count_of(opts: Any, count: int) -> str:
 def accusative(opts: Any) -> str:
     """The model's name as the object of a verb: «клиента»."""
     return wording.accusative(opts)
+
+
+@register.simple_tag(takes_context=True)
+def tab_title(context: Context) -> str:
+    """The browser tab's title: «Клиенты», «Клиент (создание)», «ООО «Ромашка» (Клиент)»."""
+    return wording.tab_title({str(name): value for name, value in context.flatten().items()})
