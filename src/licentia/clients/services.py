@@ -4,7 +4,7 @@ import itertools
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -192,16 +192,20 @@ def _indexes_write(clients: list[Client], linked: dict[int, list[str]], *, repla
     text_codes = extra_text_codes()
     if replace:
         ClientSearchToken.objects.filter(client_id__in=[client.pk for client in clients]).delete()
-    ClientSearchToken.objects.bulk_create(
-        (
-            ClientSearchToken(client=client, token=token, simple=token_is_simple(token))
-            for client in clients
-            for token in sorted(
-                client_search_tokens(client, linked_values=linked[client.pk], text_codes=text_codes)
-            )
-        ),
-        batch_size=BULK_BATCH,
-    )
+    rows = [
+        (client.pk, token, token_is_simple(token))
+        for client in clients
+        for token in sorted(
+            client_search_tokens(client, linked_values=linked[client.pk], text_codes=text_codes)
+        )
+    ]
+    # A client has a score of tokens: a model instance for each would cost more than writing it.
+    table = connection.ops.quote_name(ClientSearchToken._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (client_id, token, simple) VALUES (%s, %s, %s)",  # noqa: S608
+            rows,
+        )
     moved = []
     for client in clients:
         key = company_key(client.company)

@@ -95,3 +95,30 @@ def insert(instance: models.Model) -> None:
         instance.pk = insert_cursor.fetchone()[0]
     instance._state.adding = False
     instance._state.db = connection.alias
+
+
+def insert_many(
+    model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """INSERTs of many rows of the named fields' values, prepared as the ORM would, by one
+    executemany: for rows written by the thousand that nobody reads back at once (no primary
+    keys returned, no model instances built)."""
+    fields = [model._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)  # type: ignore[union-attr]
+    placeholders = ", ".join(["%s"] * len(fields))
+    prepared = [
+        [
+            field.get_db_prep_save(value, connection)  # type: ignore[union-attr]
+            for field, value in zip(fields, row, strict=True)
+        ]
+        for row in rows
+    ]
+    if prepared:
+        with connection.cursor() as insert_cursor:
+            insert_cursor.executemany(
+                f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "  # noqa: S608
+                f"VALUES ({placeholders})",
+                prepared,
+            )
+    return len(prepared)
