@@ -98,19 +98,6 @@ def audit_record(
 
 # One change of many recorded at once: (the object, its data before, its data after).
 AuditEntry = tuple[models.Model, dict[str, Any] | None, dict[str, Any] | None]
-AUDIT_BATCH = 1000
-
-
-def audit_record_many(*, actor: Actor, action: str, entries: Iterable[AuditEntry]) -> int:
-    """An event for each of many changes of one kind, written with one insert a thousand
-    (an import's clients, keys and lines); the same rules as audit_record."""
-    events = [_event(actor, action, instance, before, after) for instance, before, after in entries]
-    AuditEvent.objects.bulk_create(events, batch_size=AUDIT_BATCH)
-    return len(events)
-
-
-# One change of many recorded at once: (the object, its data before, its data after).
-AuditEntry = tuple[models.Model, dict[str, Any] | None, dict[str, Any] | None]
 _MANY_FIELDS = (
     *("created_at", "actor_kind", "actor_user", "actor_label", "action", "ip"),
     *("object_type", "object_id", "object_repr", "before", "after"),
