@@ -103,13 +103,17 @@ def insert_many(
     """INSERTs of many rows of the named fields' values, prepared as the ORM would, by one
     executemany: for rows written by the thousand that nobody reads back at once (no primary
     keys returned, no model instances built)."""
-    fields = [model._meta.get_field(name) for name in names]
+    fields = []
+    for name in names:
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        fields.append(field)
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)  # type: ignore[union-attr]
+    columns = ", ".join(quote(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     prepared = [
         [
-            field.get_db_prep_save(value, connection)  # type: ignore[union-attr]
+            field.get_db_prep_save(value, connection)
             for field, value in zip(fields, row, strict=True)
         ]
         for row in rows
