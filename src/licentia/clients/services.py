@@ -4,7 +4,7 @@ import itertools
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,6 +41,7 @@ from licentia.core.normalize import (
     normalize_email,
     normalize_phone,
 )
+from licentia.core.rawsql import insert_many
 from licentia.core.signals import signal_answers
 
 CLIENT_FIELDS = (
@@ -200,12 +201,7 @@ def _indexes_write(clients: list[Client], linked: dict[int, list[str]], *, repla
         )
     ]
     # A client has a score of tokens: a model instance for each would cost more than writing it.
-    table = connection.ops.quote_name(ClientSearchToken._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} (client_id, token, simple) VALUES (%s, %s, %s)",  # noqa: S608
-            rows,
-        )
+    insert_many(ClientSearchToken, ("client", "token", "simple"), rows)
     moved = []
     for client in clients:
         key = company_key(client.company)
