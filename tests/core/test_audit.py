@@ -3,9 +3,16 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.urls import reverse
 
-from licentia.core.audit import Actor, AuditOutsideTransactionError, audit_record
+from licentia.core.audit import (
+    Actor,
+    AuditOutsideTransactionError,
+    audit_record,
+    audit_record_many,
+    snapshot,
+)
 from licentia.core.models import AuditEvent, User
 from licentia.core.roles import SUPPORT
+from tests.factories import DistributorFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +121,28 @@ def test_setting_a_users_password_is_audited_without_the_password(manager_client
     event = AuditEvent.objects.get(action="user.set_password")
     assert event.object_id == str(target.pk)
     assert "a-new-long-passphrase" not in str(event.before) + str(event.after)
+
+
+def test_events_recorded_many_at_once_read_back_like_those_recorded_one_by_one(
+    full_access_user,
+) -> None:
+    actor = Actor.staff(full_access_user, ip="10.0.0.7")
+    distributors = [DistributorFactory(name=f"Партнёр {n}") for n in range(3)]
+
+    with transaction.atomic():
+        audit_record(actor=actor, action="distributor.import", instance=distributors[0])
+        written = audit_record_many(
+            actor=actor,
+            action="distributor.import",
+            entries=[(distributor, None, snapshot(distributor)) for distributor in distributors],
+        )
+
+    one, *many = AuditEvent.objects.filter(action="distributor.import").order_by("id")
+    assert written == 3
+    fields = ("actor_kind", "actor_user", "actor_label", "action", "ip", "object_type", "before")
+    for event in many:
+        assert [getattr(event, name) for name in fields] == [getattr(one, name) for name in fields]
+    assert [event.object_repr for event in many] == ["Партнёр 0", "Партнёр 1", "Партнёр 2"]
+    assert many[2].object_id == str(distributors[2].pk)
+    assert many[2].after["name"] == "Партнёр 2"
+    assert many[0].created_at is not None

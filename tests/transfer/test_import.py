@@ -2,18 +2,23 @@
 
 import csv
 import io
+from collections import Counter
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from openpyxl import Workbook
 
-from licentia.clients.models import Client
+from licentia.clients.models import Client, ClientSource
+from licentia.clients.search import client_search
 from licentia.core.audit import Actor
 from licentia.core.models import AuditEvent
 from licentia.keys.models import KeyLine, LicenseKey
 from licentia.licensing.models import Session
 from licentia.transfer.models import ImportBatch
 from licentia.transfer.services import import_file
-from tests.factories import DistributorFactory, StaffUserFactory
+from tests.factories import DistributorFactory, StaffUserFactory, make_client
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor.system("tests")
@@ -194,3 +199,74 @@ def test_a_refused_row_changes_nothing_of_the_client_it_matched(product) -> None
     assert (batch.rows_failed, batch.clients_updated) == (1, 0)
     assert batch.errors == [{"row": 2, "field": "product", "message": batch.errors[0]["message"]}]
     assert Client.objects.get().company == "ООО Клиент 0"
+
+
+def test_imported_clients_come_from_the_import_source(product) -> None:
+    import_file(data=csv_bytes(legacy_rows(2)), file_name="clients.csv", actor=ACTOR)
+
+    assert set(Client.objects.values_list("source", flat=True)) == {ClientSource.IMPORT}
+    with translation.override("en"):
+        assert Client.objects.first().get_source_display() == "import"
+    with translation.override("ru"):
+        assert Client.objects.first().get_source_display() == "импорт"
+
+
+def test_the_queries_of_an_import_do_not_grow_with_its_rows(product) -> None:
+    rows = legacy_rows(210)
+    import_file(data=csv_bytes(rows[:5]), file_name="first.csv", actor=ACTOR)
+
+    with CaptureQueriesContext(connection) as few:
+        import_file(data=csv_bytes(rows[:10]), file_name="few.csv", actor=ACTOR)
+    with CaptureQueriesContext(connection) as many:
+        batch = import_file(data=csv_bytes(rows), file_name="many.csv", actor=ACTOR)
+
+    def reads(queries: CaptureQueriesContext) -> int:
+        return sum(query["sql"].startswith("SELECT") for query in queries.captured_queries)
+
+    assert (batch.clients_created, batch.keys_created, batch.lines_created) == (200, 200, 200)
+    assert reads(many) == reads(few)
+    # Inserts of many rows each (SQLite takes fewer a statement than PostgreSQL).
+    assert len(many.captured_queries) < 200 / 3
+
+
+def test_imported_clients_are_found_by_their_keys_and_audited_once_each(product) -> None:
+    make_client(company="ООО Давний", crm_id1="7707083893")
+    rows = [
+        *legacy_rows(3),
+        ["ООО Давний", "7707083893", "", "", "", "LONG-00001-OLD", "1", "", "", ""],
+    ]
+
+    import_file(data=csv_bytes(rows), file_name="clients.csv", actor=ACTOR)
+
+    assert [client.company for client in client_search(query="OLD-00002-XYZ")] == ["ООО Клиент 2"]
+    assert [client.company for client in client_search(query="long00001old")] == ["ООО Давний"]
+    actions = Counter(AuditEvent.objects.values_list("action", flat=True))
+    assert actions["client.create"] == 4  # three imported, one made beforehand
+    assert (actions["license_key.import"], actions["key_line.import"]) == (4, 4)
+    assert actions["import.run"] == 1
+    key_event = AuditEvent.objects.get(action="license_key.import", object_repr="OLD-00001-XYZ")
+    assert key_event.after["client"] == Client.objects.get(company="ООО Клиент 1").pk
+
+
+def test_a_changed_card_is_updated_once_and_audited_with_its_values_before_and_after(
+    product,
+) -> None:
+    import_file(data=csv_bytes(legacy_rows(2)), file_name="clients.csv", actor=ACTOR)
+    rows = [
+        ["ООО Клиент 0 (новое имя)", "", "buh0@client0.ru", "", "", "", "", "", "", ""],
+        ["ООО Клиент 0 (новое имя)", "", "buh0@client0.ru", "", "", "NEW-00000", "1", "", "", ""],
+    ]
+
+    batch = import_file(data=csv_bytes(rows), file_name="renamed.csv", actor=ACTOR)
+
+    assert (batch.clients_created, batch.clients_updated, batch.keys_created) == (0, 1, 1)
+    client = Client.objects.get(email="buh0@client0.ru")
+    assert client.company == "ООО Клиент 0 (новое имя)"
+    assert client.source == ClientSource.IMPORT
+    update = AuditEvent.objects.get(action="client.update")
+    assert (update.before["company"], update.after["company"]) == (
+        "ООО Клиент 0",
+        "ООО Клиент 0 (новое имя)",
+    )
+    assert [found.pk for found in client_search(query="новое NEW-00000")] == [client.pk]
+    assert [found.pk for found in client_search(query="OLD-00000-XYZ")] == [client.pk]

@@ -29,6 +29,7 @@ class ClientSource(models.TextChoices):
     TRIAL = "trial", _("trial questionnaire")
     API = "api", _("API")
     MERGE = "merge", _("merge of duplicates")
+    IMPORT = "import", _("import")
 
 
 class Client(models.Model):

@@ -1,7 +1,7 @@
 """The audit log: who changed what, with the data before and after."""
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -11,9 +11,11 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from licentia.core.models import ActorKind, AuditEvent, User
 from licentia.core.network import client_ip
+from licentia.core.rawsql import insert_many
 
 # Never copied into the log: hashes and encrypted secrets are not for reading, and derived
 # columns only repeat the other fields.
@@ -92,6 +94,41 @@ def audit_record(
         event.object_repr = str(instance)[:300]
     event.save()
     return event
+
+
+# One change of many recorded at once: (the object, its data before, its data after).
+AuditEntry = tuple[models.Model, dict[str, Any] | None, dict[str, Any] | None]
+_MANY_FIELDS = (
+    *("created_at", "actor_kind", "actor_user", "actor_label", "action", "ip"),
+    *("object_type", "object_id", "object_repr", "before", "after"),
+)
+
+
+def audit_record_many(*, actor: Actor, action: str, entries: Iterable[AuditEntry]) -> int:
+    """An event for each of many changes of one kind (an import's clients, keys and lines),
+    written by one statement run for them all; the same rules as audit_record."""
+    if not connection.in_atomic_block:
+        raise AuditOutsideTransactionError(
+            f"audit_record_many({action!r}) must run inside the transaction of the change"
+        )
+    common = (timezone.now(), actor.kind, actor.user and actor.user.pk, actor.label[:200])
+    return insert_many(
+        AuditEvent,
+        _MANY_FIELDS,
+        (
+            (
+                *common,
+                action,
+                actor.ip,
+                instance._meta.label_lower,
+                str(instance.pk),
+                str(instance)[:300],
+                _jsonable(before),
+                _jsonable(after),
+            )
+            for instance, before, after in entries
+        ),
+    )
 
 
 M = TypeVar("M", bound=models.Model)

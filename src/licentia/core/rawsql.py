@@ -3,6 +3,7 @@ equivalent costs more than running it. Values pass through the same database con
 (and come back from the same preparation) as the ORM's own, so instances are alike."""
 
 import functools
+import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -11,6 +12,8 @@ from django.db import InterfaceError, OperationalError, connection, models
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
 M = TypeVar("M", bound=models.Model)
+# Rows insert_many writes a statement, at most.
+INSERT_ROWS = 1000
 
 
 class _CheckedByUse:
@@ -131,3 +134,35 @@ def insert(instance: models.Model) -> None:
         instance.pk = insert_cursor.fetchone()[0]
     instance._state.adding = False
     instance._state.db = connection.alias
+
+
+def insert_many(
+    model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """INSERTs of many rows of the named fields' values, prepared as the ORM would, as many rows
+    a statement as the database takes parameters: for rows written by the thousand that nobody
+    reads back at once (no primary keys returned, no model instances built)."""
+    fields = []
+    for name in names:
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        fields.append(field)
+    quote = connection.ops.quote_name
+    head = (
+        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608 - our table and columns
+        f"({', '.join(quote(field.column) for field in fields)}) VALUES "
+    )
+    row_placeholders = f"({', '.join(['%s'] * len(fields))})"
+    per_statement = min(INSERT_ROWS, (connection.features.max_query_params or 65535) // len(fields))
+    count = 0
+    remaining = iter(rows)
+    with connection.cursor() as insert_cursor:
+        while batch := list(itertools.islice(remaining, per_statement)):
+            values = [
+                field.get_db_prep_save(value, connection)
+                for row in batch
+                for field, value in zip(fields, row, strict=True)
+            ]
+            insert_cursor.execute(head + ", ".join([row_placeholders] * len(batch)), values)
+            count += len(batch)
+    return count
