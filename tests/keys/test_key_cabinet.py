@@ -65,8 +65,7 @@ def test_a_manager_adds_a_product_by_hand_and_sees_its_features(manager_client, 
         {
             "product": cats.pk,
             "multiplier": 3,
-            "starts_at_0": "2026-01-01",
-            "starts_at_1": "00:00:00",
+            "starts_at": "01.01.2026",
         },
     )
 
@@ -86,10 +85,8 @@ def test_adding_a_line_refuses_an_expiry_before_the_start(manager_client, key, c
         {
             "product": cats.pk,
             "multiplier": 1,
-            "starts_at_0": "2026-05-01",
-            "starts_at_1": "00:00:00",
-            "expires_at_0": "2026-04-01",
-            "expires_at_1": "00:00:00",
+            "starts_at": "01.05.2026",
+            "expires_at": "01.04.2026",
         },
     )
 

@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -26,6 +26,7 @@ from licentia.clients.services import client_clean, client_create, client_reinde
 from licentia.core import keycodes
 from licentia.core.audit import Actor, audit_record, snapshot
 from licentia.core.models import User
+from licentia.core.moments import day_end, day_start
 from licentia.core.normalize import normalize_email
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 from licentia.transfer.models import ImportBatch, ImportStatus
@@ -154,13 +155,13 @@ def _day(value: Cell) -> date:
 
 
 def _moment(value: Cell, *, end_of_day: bool) -> datetime | None:
-    """A date or moment from a cell; a bare day ends at its last second when it is an expiry."""
+    """A date or moment from a cell; a bare day ends with its last instant when it is an expiry."""
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
         moment = value
     else:
-        moment = datetime.combine(_day(value), time(23, 59, 59) if end_of_day else time(0, 0))
+        return day_end(_day(value)) if end_of_day else day_start(_day(value))
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
