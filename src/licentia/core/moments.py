@@ -77,8 +77,9 @@ def day_text(day: date) -> str:
 def moment_text(moment: datetime, *, ends_day: bool = False) -> str:
     """How the box shows a stored moment: the date alone when the date alone gives it back."""
     local = timezone.localtime(moment, vendor_zone()) if timezone.is_aware(moment) else moment
-    bare = LAST_INSTANT if ends_day else time.min
-    if local.time() == bare:
+    # Ends stored before the last instant was the rule held through the day's last second.
+    bare = {LAST_INSTANT, time(23, 59, 59)} if ends_day else {time.min}
+    if local.time() in bare:
         return day_text(local.date())
     shown = f"{day_text(local.date())} {local.hour:02d}:{local.minute:02d}"
     if local.second or local.microsecond:
@@ -94,7 +95,7 @@ class MomentInput(forms.TextInput):
 
     def __init__(self, *, with_time: bool = True, attrs: dict[str, Any] | None = None) -> None:
         placeholder = _("dd.mm.yyyy hh:mm") if with_time else _("dd.mm.yyyy")
-        classes = " ".join([*INPUT_CLASSES, "lc-moment-input", "pr-10"])
+        classes = " ".join([*INPUT_CLASSES, "lc-moment-input", "pr-9"])
         super().__init__(
             attrs={
                 "class": classes,
