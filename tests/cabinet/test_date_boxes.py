@@ -2,12 +2,16 @@
 an optional time and a calendar button, and none of the admin's calendar inputs, whose script
 adds a time-zone note when the manager's computer is in another zone than the server."""
 
+from datetime import UTC, datetime
+
 import pytest
+from django.db import transaction
 from django.urls import reverse
 
 from licentia.catalog.models import LicenseType
 from licentia.clients.models import ClientFieldDefinition, ExtraFieldKind
-from licentia.core.audit import Actor
+from licentia.core.audit import Actor, audit_record
+from licentia.core.models import AuditEvent
 from licentia.keys.services import key_line_add, license_key_generate
 from tests.factories import make_client, make_product
 
@@ -33,6 +37,8 @@ def date_pages() -> list[tuple[str, list[str]]]:
         (reverse("admin:statistics_trials"), ["first", "last"]),
         ("/reports/expiring-subscriptions/", ["date_from", "date_to"]),
         (reverse("admin:clients_client_add"), []),
+        (reverse("admin:core_auditevent_changelist"), ["created_at_from", "created_at_to"]),
+        (reverse("admin:licensing_problem_changelist"), ["day_from", "day_to"]),
     ]
 
 
@@ -48,3 +54,32 @@ def test_every_date_box_of_the_cabinet_is_the_cabinets_own(manager_client) -> No
         assert "vTimeField" not in html, url
         assert html.count("lc-moment-input") >= max(len(names), 1), url
         assert "core/moments.js" in html, url
+
+
+def audit_event_at(moment: datetime, label: str) -> None:
+    with transaction.atomic():
+        event = audit_record(actor=Actor.system(label), action="client.create")
+    AuditEvent.objects.filter(pk=event.pk).update(created_at=moment)
+
+
+def test_the_audit_log_filters_by_days_and_moments_of_the_vendors_clock(
+    manager_client, settings
+) -> None:
+    settings.TIME_ZONE = "Europe/Moscow"
+    audit_event_at(datetime(2025, 3, 14, 20, 30, tzinfo=UTC), "накануне")  # 23:30 in Moscow
+    audit_event_at(datetime(2025, 3, 15, 11, 5, tzinfo=UTC), "днём")  # 14:05
+    audit_event_at(datetime(2025, 3, 15, 20, 59, 59, tzinfo=UTC), "в полночь")  # 23:59:59
+    url = reverse("admin:core_auditevent_changelist")
+
+    def found(**bounds: str) -> set[str]:
+        page = manager_client.get(
+            url, {f"created_at_{name}": value for name, value in bounds.items()}
+        )
+        assert page.status_code == 200
+        return {event.actor_label for event in page.context["cl"].result_list}
+
+    assert found(**{"from": "15.03.2025", "to": "15.03.2025"}) == {"днём", "в полночь"}
+    assert found(**{"from": "15.03.2025 14:00", "to": "15.03.2025 14:10"}) == {"днём"}
+    assert found(**{"to": "14.03.2025"}) == {"накануне"}
+    refused = manager_client.get(url, {"created_at_from": "15.13.2025"}).content.decode()
+    assert "Введите дату в виде 15.03.2025 или дату и время в виде 15.03.2025 14:05." in refused
