@@ -132,8 +132,9 @@ class ProductForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        trials = self.fields["ends_trials"]
-        assert isinstance(trials, forms.ModelMultipleChoiceField)
+        trials = self.fields.get("ends_trials")
+        if not isinstance(trials, forms.ModelMultipleChoiceField):
+            return  # a read-only card shows the list as it is
         trials.queryset = trial_products().exclude(pk=self.instance.pk)
         trials.help_text = _("Only products that give a trial are offered.")
         # The picker names its two lists after the field: the short name lets it fit the card.
