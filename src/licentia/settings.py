@@ -355,7 +355,8 @@ UNFOLD = {
     "ENVIRONMENT": "licentia.cabinet.warnings.header_warning",
     "LANGUAGES": {"action": "licentia.cabinet.navigation.language_action"},
     "DASHBOARD_CALLBACK": "licentia.cabinet.dashboard.dashboard_callback",
-    "STYLES": ["licentia.cabinet.styles.stylesheet"],
+    "STYLES": ["licentia.cabinet.styles.stylesheet", "licentia.cabinet.styles.moments_stylesheet"],
+    "SCRIPTS": ["licentia.cabinet.styles.moments_script"],
     "SIDEBAR": {
         "show_search": False,
         "show_all_applications": False,

@@ -1,5 +1,6 @@
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from licentia.catalog.models import (
     Binding,
@@ -9,6 +10,7 @@ from licentia.catalog.models import (
     Product,
     effective_binding,
 )
+from licentia.catalog.services import product_ends_trials_errors
 from licentia.core.models import AuditEvent
 from tests.factories import make_product
 
@@ -119,3 +121,94 @@ def test_a_line_is_bound_as_set_or_as_its_type_is_by_default() -> None:
     }
     assert effective_binding(LicenseType.USER, Binding.BOUND) == "bound"
     assert effective_binding(LicenseType.TOKEN, Binding.BOUND) == ""
+
+
+def product_form(product_id: int, **fields: object) -> dict[str, object]:
+    return {
+        "id": str(product_id),
+        "name_ru": f"Продукт {product_id}",
+        "trial_days": "0",
+        "trial_counting": "calendar",
+        "lines-TOTAL_FORMS": "1",
+        "lines-INITIAL_FORMS": "0",
+        "lines-MIN_NUM_FORMS": "1",
+        "lines-MAX_NUM_FORMS": "1000",
+        "lines-0-feature": "54",
+        "lines-0-license_type": "USER",
+        "lines-0-count": "1",
+        **fields,
+    }
+
+
+def test_the_product_card_is_in_tabs_with_the_feature_lines_among_them(manager_client) -> None:
+    product = make_product(20, (54, LicenseType.USER, 1, False), name_ru="Торговля")
+
+    page = manager_client.get(reverse("admin:catalog_product_change", args=[product.pk]))
+    html = page.content.decode()
+
+    tabs = [str(fieldset[0]) for fieldset in page.context["adminform"].model_admin.fieldsets]
+    assert tabs == ["Основное", "Описание RU", "Описание EN", "Фичи", "Триал"]
+    nav = html[html.index('data-testid="product-tabs"') :]
+    assert nav.index("Описание EN") < nav.index("Фичи") < nav.index("Триал")
+    features_tab = html[html.index("fieldset-фичи") : html.index("fieldset-триал")]
+    assert 'id="lines-group"' in features_tab
+    assert html.count('id="lines-group"') == 1
+
+
+def test_a_card_with_a_wrong_feature_line_opens_on_the_features_tab(manager_client) -> None:
+    Feature.objects.create(id=54, name_ru="Коты")
+
+    page = manager_client.post(
+        reverse("admin:catalog_product_add"), product_form(21, **{"lines-0-count": "0"})
+    )
+
+    assert page.status_code == 200
+    assert page.context["active_tab"] == "фичи"
+    assert page.context["lines_error_count"] == 1
+
+
+def test_the_trials_picker_offers_trial_products_only_and_never_the_product_itself(
+    manager_client,
+) -> None:
+    card = make_product(30, (54, LicenseType.USER, 1, False), trial_days=14)
+    make_product(31, (54, LicenseType.USER, 1, False), trial_days=30)
+    make_product(32, (54, LicenseType.USER, 1, False))
+    make_product(
+        33, (54, LicenseType.USER, 1, False), trial_days=30, permanent_instead_of_trial=True
+    )
+
+    page = manager_client.get(reverse("admin:catalog_product_change", args=[card.pk]))
+
+    offered = page.context["adminform"].form.fields["ends_trials"].queryset
+    assert list(offered.values_list("pk", flat=True)) == [31]
+
+
+def test_a_product_that_gives_no_trial_or_the_product_itself_is_refused_as_a_trial_to_end(
+    manager_client,
+) -> None:
+    card = make_product(40, (54, LicenseType.USER, 1, False), trial_days=14)
+    make_product(41, (54, LicenseType.USER, 1, False))
+
+    refused = manager_client.post(
+        reverse("admin:catalog_product_change", args=[card.pk]),
+        product_form(40, trial_days="14", ends_trials=["40", "41"]),
+    )
+
+    assert refused.status_code == 200
+    assert "ends_trials" in refused.context["adminform"].form.errors
+    assert not card.ends_trials.exists()
+
+
+def test_the_service_names_why_products_cannot_be_trials_to_end() -> None:
+    card = make_product(50, (54, LicenseType.USER, 1, False), trial_days=14)
+    plain = make_product(51, (54, LicenseType.USER, 1, False), name_ru="Без триала")
+    trial = make_product(52, (54, LicenseType.USER, 1, False), trial_days=7)
+
+    with translation.override("ru"):
+        errors = product_ends_trials_errors(product=card, trials=[card, plain, trial])
+
+    assert errors == [
+        "Продукт не указывает сам себя: его покупка и так завершает его собственный триал.",
+        "Указать можно только продукты с триалом; у этих триала нет: Без триала (51).",
+    ]
+    assert product_ends_trials_errors(product=card, trials=[trial]) == []

@@ -128,7 +128,7 @@ def test_a_refused_deactivation_names_the_lines_and_changes_nothing(
     line = key.lines.get(product=catalog["pro"], state=LineState.ACTIVE)
     manager_client.post(
         f"/coupons/coupon/key/{key.pk}/line/",
-        {"line": str(line.pk), "multiplier": "2", "expires_at_0": "", "expires_at_1": ""},
+        {"line": str(line.pk), "multiplier": "2", "expires_at": ""},
     )
 
     response = manager_client.post(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from licentia.catalog.models import LicenseType
 from licentia.core import keycodes
 from licentia.core.models import AuditEvent
+from licentia.core.moments import day_end
 from licentia.coupons.models import Activation, Coupon, CouponKind, Term
 from licentia.coupons.selectors import CouponState, coupon_code_parse, coupon_state
 from licentia.coupons.services import (
@@ -17,7 +18,6 @@ from licentia.coupons.services import (
     activation_deactivate,
     coupon_batch_generate,
     coupons_set_blocked,
-    end_of_day,
     key_line_change,
 )
 from licentia.coupons.signals import coupon_activated
@@ -152,7 +152,7 @@ def test_the_terms_give_a_fixed_date_days_after_activation_or_no_end(catalog, ke
     day = timezone.localdate() + timedelta(days=100)
     coupon = make_coupons(
         CouponKind.NEW_PRODUCT,
-        Row(product=catalog["pro"], term=Term.FIXED_DATE, expires_at=end_of_day(day)),
+        Row(product=catalog["pro"], term=Term.FIXED_DATE, expires_at=day_end(day)),
         Row(product=catalog["usage"], term=Term.DAYS, days=30),
         Row(product=catalog["base"]),
     )[0]
@@ -274,7 +274,7 @@ def test_an_upgrade_leaves_the_key_holding_exactly_the_after_list(catalog, key) 
             product=catalog["pro"],
             multiplier=5,
             term=Term.FIXED_DATE,
-            expires_at=end_of_day(day),
+            expires_at=day_end(day),
             key_line_id=pro_line.pk,
         ),
         Row(product=catalog["base"]),

@@ -52,8 +52,18 @@ def csp_violations() -> list[str]:
 
 
 @pytest.fixture
-def page(browser: Browser, live_server, csp_violations: list[str]) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, locale="ru-RU")
+def browser_timezone() -> str | None:
+    """The manager's computer's time zone; a test parametrizes it to differ from the server's."""
+    return None
+
+
+@pytest.fixture
+def page(
+    browser: Browser, live_server, csp_violations: list[str], browser_timezone: str | None
+) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=live_server.url, locale="ru-RU", timezone_id=browser_timezone
+    )
     context.set_default_timeout(15_000)
 
     def on_violation(report: str) -> None:

@@ -28,6 +28,7 @@ def test_a_product_is_built_added_to_a_key_with_a_multiplier_and_the_key_blocked
 
     page.goto("/catalog/product/add/")
     page.fill("input[name=name_ru]", "Зоопарк PRO")
+    page.get_by_test_id("product-tabs").get_by_text("Фичи").click()
     page.get_by_role("link", name=re.compile("Добавить ещ")).first.click()
     expect(page.locator("select[name=lines-1-feature]")).to_be_visible()
     for index, (feature, kind, count) in enumerate([("54", "USER", "1"), ("55", "HOST", "2")]):

@@ -65,8 +65,7 @@ def test_a_manager_adds_a_product_by_hand_and_sees_its_features(manager_client, 
         {
             "product": cats.pk,
             "multiplier": 3,
-            "starts_at_0": "2026-01-01",
-            "starts_at_1": "00:00:00",
+            "starts_at": "01.01.2026",
         },
     )
 
@@ -80,16 +79,49 @@ def test_a_manager_adds_a_product_by_hand_and_sees_its_features(manager_client, 
     assert AuditEvent.objects.filter(action="key_line.add").exists()
 
 
+def test_an_expiry_given_as_a_date_holds_through_that_day_in_the_vendors_zone(
+    manager_client, key, cats, settings
+) -> None:
+    settings.TIME_ZONE = "Europe/Moscow"
+    url = reverse("admin:keys_licensekey_detail_add_line", args=[key.pk])
+
+    response = manager_client.post(
+        url,
+        {
+            "product": cats.pk,
+            "multiplier": 1,
+            "starts_at": "15.03.2026 14:05",
+            "expires_at": "15.03.2027",
+        },
+    )
+
+    assert response.status_code == 302
+    line = KeyLine.objects.get(key=key)
+    assert line.starts_at.isoformat() == "2026-03-15T11:05:00+00:00"
+    assert line.expires_at.isoformat() == "2027-03-15T20:59:59.999999+00:00"
+
+
+def test_the_add_product_page_proposes_now_as_the_start_and_names_the_date_rule(
+    manager_client, key
+) -> None:
+    page = manager_client.get(reverse("admin:keys_licensekey_detail_add_line", args=[key.pk]))
+    html = page.content.decode()
+
+    start = re.search(r'name="starts_at" value="([^"]+)"', html)
+    assert start is not None
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", start.group(1))
+    assert "Если указана только дата, лицензия действует до конца этого дня." in html
+    assert "vDateField" not in html
+
+
 def test_adding_a_line_refuses_an_expiry_before_the_start(manager_client, key, cats) -> None:
     response = manager_client.post(
         reverse("admin:keys_licensekey_detail_add_line", args=[key.pk]),
         {
             "product": cats.pk,
             "multiplier": 1,
-            "starts_at_0": "2026-05-01",
-            "starts_at_1": "00:00:00",
-            "expires_at_0": "2026-04-01",
-            "expires_at_1": "00:00:00",
+            "starts_at": "01.05.2026",
+            "expires_at": "01.04.2026",
         },
     )
 

@@ -17,8 +17,9 @@ from licentia.api.geo import ip_place
 from licentia.api.vendor import INVALID, ApiError, ErrorOut, api_actor_of, requires, vendor_api
 from licentia.catalog.models import Product
 from licentia.clients.models import Distributor
+from licentia.core.moments import day_end
 from licentia.coupons.models import CouponKind, Term
-from licentia.coupons.services import Row, coupon_batch_generate, end_of_day
+from licentia.coupons.services import Row, coupon_batch_generate
 from licentia.keys.models import KeyLine, LicenseKey
 from licentia.keys.selectors import line_is_live, lines_ending
 from licentia.licensing.selectors import (
@@ -217,7 +218,7 @@ def _row(kind: str, item: ProductIn, index: int, kept: dict[int, KeyLine]) -> Ro
             product=product,
             multiplier=multiplier,
             term=Term.FIXED_DATE,
-            expires_at=end_of_day(expires_on),
+            expires_at=day_end(expires_on),
             key_line_id=line.pk if line else None,
         )
     if days > 0:

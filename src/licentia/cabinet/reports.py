@@ -14,11 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from unfold.widgets import UnfoldAdminDateWidget, UnfoldAdminSelectWidget
+from unfold.widgets import UnfoldAdminSelectWidget
 
 from licentia.catalog.models import Product
 from licentia.clients.models import Distributor
 from licentia.core.models import User
+from licentia.core.moments import DayField
 from licentia.core.tables import FORMATS, table_response
 from licentia.keys.models import KeyLine
 from licentia.keys.selectors import lines_ending
@@ -34,12 +35,8 @@ def _start(day: date) -> datetime:
 
 
 class PeriodForm(forms.Form):
-    date_from = forms.DateField(
-        label=gettext_lazy("from"), required=False, widget=UnfoldAdminDateWidget
-    )
-    date_to = forms.DateField(
-        label=gettext_lazy("to"), required=False, widget=UnfoldAdminDateWidget
-    )
+    date_from = DayField(label=gettext_lazy("from"), required=False)
+    date_to = DayField(label=gettext_lazy("to"), required=False)
 
     default_days: tuple[int, int] = (0, 30)
 

@@ -3,11 +3,15 @@ from typing import Any
 import nh3
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db.models import Model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from unfold.admin import TabularInline
+from unfold.templatetags import unfold as unfold_tags
 
 from licentia.catalog.models import (
     Binding,
@@ -17,12 +21,14 @@ from licentia.catalog.models import (
     ProductFeature,
     effective_binding,
 )
+from licentia.catalog.selectors import trial_products
 from licentia.catalog.services import (
     feature_delete,
     feature_delete_blockers,
     feature_id_is_free,
     feature_next_id,
     product_delete_blockers,
+    product_ends_trials_errors,
     product_next_id,
 )
 from licentia.core.admin import AuditedModelAdmin
@@ -81,6 +87,8 @@ class ProductFeatureForm(forms.ModelForm):
             "binding",
             "idle_limit_days",
         ]
+        # Short headings: the line's columns go to the feature's name, its type and binding.
+        labels = {"idle_limit_days": _("idle limit, days")}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -100,6 +108,8 @@ class ProductFeatureInline(TabularInline):
     extra = 0
     min_num = 1
     verbose_name_plural = _("feature lines")
+    # Styled by its class in cabinet.css: each column as wide as the longest of its choices.
+    classes = ["lc-feature-lines"]
 
 
 class ProductForm(forms.ModelForm):
@@ -119,6 +129,25 @@ class ProductForm(forms.ModelForm):
             "activation_text_ru",
             "activation_text_en",
         ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        trials = self.fields.get("ends_trials")
+        if not isinstance(trials, forms.ModelMultipleChoiceField):
+            return  # a read-only card shows the list as it is
+        trials.queryset = trial_products().exclude(pk=self.instance.pk)
+        trials.help_text = _("Only products that give a trial are offered.")
+        # The picker names its two lists after the field: the short name lets it fit the card.
+        picker = getattr(trials.widget, "widget", trials.widget)
+        if isinstance(picker, FilteredSelectMultiple):
+            picker.verbose_name = _("trial products")
+
+    def clean_ends_trials(self) -> Any:
+        trials = self.cleaned_data["ends_trials"]
+        errors = product_ends_trials_errors(product=self.instance, trials=trials)
+        if errors:
+            raise ValidationError(errors)
+        return trials
 
     def _clean_activation(self, name: str) -> str:
         return nh3.clean(self.cleaned_data.get(name, ""), tags=ACTIVATION_TAGS)
@@ -140,21 +169,57 @@ class ProductAdmin(AuditedModelAdmin):
     filter_horizontal = ("ends_trials",)
     readonly_fields = ("keys_affected",)
     fieldsets = (
-        (None, {"fields": ("id", "name_ru", "name_en", "crm_guid", "comment", "retired")}),
+        (
+            pgettext_lazy("product card tab", "Main"),
+            {
+                "classes": ["tab"],
+                "fields": (
+                    "id",
+                    "name_ru",
+                    "name_en",
+                    "crm_guid",
+                    "comment",
+                    "retired",
+                    "keys_affected",
+                ),
+            },
+        ),
+        (_("Description RU"), {"classes": ["tab"], "fields": ("activation_text_ru",)}),
+        (_("Description EN"), {"classes": ["tab"], "fields": ("activation_text_en",)}),
+        # The feature lines' tab: change_form.html puts the inline here.
+        (_("Features"), {"classes": ["tab", "lc-inlines"], "fields": ()}),
         (
             _("Trial"),
             {
+                "classes": ["tab"],
                 "fields": (
                     "trial_days",
                     "trial_counting",
                     "permanent_instead_of_trial",
                     "ends_trials",
-                )
+                ),
             },
         ),
-        (_("Activation e-mail"), {"fields": ("activation_text_ru", "activation_text_en")}),
-        (_("Keys"), {"fields": ("keys_affected",)}),
     )
+
+    def render_change_form(
+        self, request: HttpRequest, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        # A card sent back with errors opens on the first tab that holds one.
+        lines_errors = sum(
+            inline.formset.total_error_count() for inline in context["inline_admin_formsets"]
+        )
+        tabs = unfold_tags.tabs(context["adminform"])
+        fields_errors = any(unfold_tags.tabs_errors_count(fieldset) for fieldset in tabs)
+        features = next(fieldset for fieldset in tabs if "lc-inlines" in fieldset.classes)
+        chosen = features if lines_errors and not fields_errors else None
+        context["lines_error_count"] = lines_errors
+        context["active_tab"] = (
+            slugify(str(chosen.name), allow_unicode=True)
+            if chosen is not None
+            else unfold_tags.tabs_active(tabs)
+        )
+        return super().render_change_form(request, context, *args, **kwargs)
 
     def audit_snapshot(self, obj: Model) -> dict[str, Any]:
         assert isinstance(obj, Product)

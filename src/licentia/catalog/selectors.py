@@ -1,4 +1,4 @@
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
 from licentia.catalog.models import Feature, Product, ProductFeature
 from licentia.core.process_cache import ProcessCache
@@ -22,3 +22,8 @@ def catalog_products(*, fresh: bool = False) -> dict[int, Product]:
     if fresh:
         _products.clear()
     return _products.get()
+
+
+def trial_products() -> QuerySet[Product]:
+    """The products that give a trial: those a purchase of another product may end."""
+    return Product.objects.filter(trial_days__gt=0, permanent_instead_of_trial=False)

@@ -1,10 +1,13 @@
 """Features and products: ids that are never reused, deletions that never break a key."""
 
+from collections.abc import Iterable
+
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from licentia.catalog.models import DeletedFeatureId, Feature, Product
+from licentia.catalog.selectors import trial_products
 from licentia.core.audit import Actor, audited_delete
 
 
@@ -59,3 +62,22 @@ def product_delete_blockers(product: Product) -> list[str]:
         _("%(product)s is held by %(count)d license keys; retire it instead of deleting.")
         % {"product": product, "count": count}
     ]
+
+
+def product_ends_trials_errors(*, product: Product, trials: Iterable[Product]) -> list[str]:
+    """Why a product may not list these products as the trials its purchase ends: each must
+    give a trial, and the product's own trial ends with its purchase without being listed."""
+    errors = []
+    chosen = list(trials)
+    if any(trial.pk == product.pk for trial in chosen):
+        errors.append(_("A product does not list itself: its purchase ends its own trial anyway."))
+    giving = set(
+        trial_products().filter(pk__in=[trial.pk for trial in chosen]).values_list("pk", flat=True)
+    )
+    others = [trial for trial in chosen if trial.pk != product.pk and trial.pk not in giving]
+    if others:
+        errors.append(
+            _("Only products with a trial can be listed; these give none: %(products)s.")
+            % {"products": ", ".join(str(trial) for trial in others)}
+        )
+    return errors

@@ -13,13 +13,13 @@ from django.core.exceptions import ValidationError
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from unfold.widgets import (
-    UnfoldAdminDateWidget,
     UnfoldAdminSelectWidget,
     UnfoldAdminTextInputWidget,
     UnfoldBooleanSwitchWidget,
 )
 
 from licentia.clients.models import ClientFieldDefinition, ExtraFieldKind
+from licentia.core.moments import DayField
 
 
 def _read_text(definition: ClientFieldDefinition, value: Any) -> str:
@@ -94,9 +94,7 @@ EXTRA_KINDS: dict[str, ExtraKind] = {
     ),
     ExtraFieldKind.DATE: ExtraKind(
         read=_read_date,
-        form_field=lambda definition, **options: forms.DateField(
-            widget=UnfoldAdminDateWidget, **options
-        ),
+        form_field=lambda definition, **options: DayField(**options),
     ),
     ExtraFieldKind.BOOLEAN: ExtraKind(
         read=_read_boolean,

@@ -1,50 +1,96 @@
-"""The theme's date range filters, read in the cabinet's time zone: its own compare naive
-times with stored aware ones (a warning, and an error for a year no time zone can hold)."""
+"""The theme's date range filters with the cabinet's own date boxes (core.moments): days and
+moments typed as 15.03.2025 or 15.03.2025 14:05 and read in the vendor's time zone. The theme's
+own boxes compare naive times with stored aware ones and carry the admin's calendar, which adds
+a time-zone note when the manager's computer is elsewhere."""
 
-from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django import forms
+from django.db.models import DateTimeField, QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
-from unfold.contrib.filters.admin import RangeDateFilter, RangeDateTimeFilter
-from unfold.utils import parse_date_str, parse_datetime_str
+from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import RangeDateFilter
+
+from licentia.core.moments import DayField, MomentField, MomentInput
 
 
-class DayRangeFilter(RangeDateFilter):
-    """From one local day to another, both included, on a date-time column."""
+class DayRangeForm(forms.Form):
+    def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[f"{name}_from"] = DayField(
+            label="", required=False, widget=_box(_("from dd.mm.yyyy"), with_time=False)
+        )
+        self.fields[f"{name}_to"] = DayField(
+            label="", required=False, widget=_box(_("to dd.mm.yyyy"), with_time=False)
+        )
+
+
+class MomentRangeForm(forms.Form):
+    def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[f"{name}_from"] = MomentField(
+            label="", required=False, widget=_box(_("from dd.mm.yyyy hh:mm"), with_time=True)
+        )
+        # A day alone as the end of the range takes the whole of that day.
+        self.fields[f"{name}_to"] = MomentField(
+            label="",
+            required=False,
+            ends_day=True,
+            widget=_box(_("to dd.mm.yyyy hh:mm"), with_time=True),
+        )
+
+
+def _box(placeholder: Any, *, with_time: bool) -> MomentInput:
+    return MomentInput(with_time=with_time, attrs={"placeholder": placeholder})
+
+
+class _CabinetRangeFilter(RangeDateFilter):
+    """The range's boxes as a form: what does not read as a date is shown as an error and
+    filters nothing."""
+
+    def bounds(self) -> dict[str, Any]:
+        name = self.parameter_name
+        form = self.form_class(
+            name=name,
+            data={
+                f"{name}_from": self.used_parameters.get(f"{name}_from"),
+                f"{name}_to": self.used_parameters.get(f"{name}_to"),
+            },
+        )
+        if not form.is_valid():
+            return {}
+        return {
+            lookup: form.cleaned_data[f"{name}_{bound}"]
+            for bound, lookup in (("from", "gte"), ("to", "lte"))
+            if form.cleaned_data.get(f"{name}_{bound}") is not None
+        }
+
+
+class DayRangeFilter(_CabinetRangeFilter):
+    """From one local day to another, both included, on a date or date-time column."""
+
+    form_class = DayRangeForm
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        filters: dict[str, Any] = {}
-        for bound, lookup in (("from", "gte"), ("to", "lte")):
-            value = self.used_parameters.get(f"{self.parameter_name}_{bound}")
-            day = parse_date_str(value) if isinstance(value, str) else None
-            if day is not None:
-                filters[f"{self.parameter_name}__date__{lookup}"] = day
-        return queryset.filter(**filters)
+        column = (
+            f"{self.parameter_name}__date"
+            if isinstance(self.field, DateTimeField)
+            else (self.parameter_name)
+        )
+        return queryset.filter(
+            **{f"{column}__{lookup}": day for lookup, day in self.bounds().items()}
+        )
 
 
-class MomentRangeFilter(RangeDateTimeFilter):
-    """From one local date and time to another; a time no time zone can hold finds nothing."""
+class MomentRangeFilter(_CabinetRangeFilter):
+    """From one local moment to another; a day alone runs from its start or to its end."""
+
+    form_class = MomentRangeForm
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        filters: dict[str, Any] = {}
-        for bound, lookup in (("from", "gte"), ("to", "lte")):
-            day = self.used_parameters.get(f"{self.parameter_name}_{bound}_0")
-            time = self.used_parameters.get(f"{self.parameter_name}_{bound}_1")
-            if not (isinstance(day, str) and isinstance(time, str)):
-                continue
-            moment = parse_datetime_str(f"{day} {time}")
-            if moment is None:
-                continue
-            try:
-                filters[f"{self.parameter_name}__{lookup}"] = _aware(moment)
-            except (OverflowError, ValueError):
-                return queryset.none()
-        return queryset.filter(**filters)
-
-
-def _aware(moment: datetime) -> datetime:
-    aware = timezone.make_aware(moment)
-    aware.astimezone(UTC)  # raises for the first and last days of the calendar
-    return aware
+        return queryset.filter(
+            **{
+                f"{self.parameter_name}__{lookup}": moment
+                for lookup, moment in self.bounds().items()
+            }
+        )

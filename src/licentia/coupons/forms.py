@@ -5,10 +5,8 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import (
-    UnfoldAdminDateWidget,
     UnfoldAdminIntegerFieldWidget,
     UnfoldAdminSelectWidget,
-    UnfoldAdminSplitDateTimeWidget,
     UnfoldAdminTextareaWidget,
     UnfoldAdminTextInputWidget,
     UnfoldBooleanSwitchWidget,
@@ -16,8 +14,9 @@ from unfold.widgets import (
 
 from licentia.catalog.models import Product
 from licentia.clients.models import Distributor
+from licentia.core.moments import DayField, MomentField, day_end
 from licentia.coupons.models import CouponKind, Term
-from licentia.coupons.services import MAX_BATCH, Row, end_of_day
+from licentia.coupons.services import MAX_BATCH, Row
 from licentia.keys.models import KeyLine
 
 
@@ -50,9 +49,7 @@ class GeneratorForm(forms.Form):
         required=False,
         widget=UnfoldAdminTextInputWidget,
     )
-    invoice_date = forms.DateField(
-        label=capfirst(_("CRM invoice date")), required=False, widget=UnfoldAdminDateWidget
-    )
+    invoice_date = DayField(label=capfirst(_("CRM invoice date")), required=False)
     comment = forms.CharField(
         label=capfirst(_("comment")), required=False, widget=UnfoldAdminTextareaWidget
     )
@@ -100,9 +97,7 @@ class RowForm(forms.Form):
         initial=Term.PERPETUAL,
         widget=UnfoldAdminSelectWidget,
     )
-    expires_on = forms.DateField(
-        label=capfirst(_("expiry date")), required=False, widget=UnfoldAdminDateWidget
-    )
+    expires_on = DayField(label=capfirst(_("expiry date")), required=False)
     days = forms.IntegerField(
         label=capfirst(_("days")),
         min_value=1,
@@ -121,7 +116,7 @@ class RowForm(forms.Form):
         kept = lines.get(data["key_line"]) if data.get("key_line") else None
         expires_at = None
         if data["term"] == Term.FIXED_DATE and data.get("expires_on"):
-            expires_at = end_of_day(data["expires_on"])
+            expires_at = day_end(data["expires_on"])
             kept_end = kept.expires_at if kept is not None else None
             # The date as it was: the line keeps its exact moment.
             if kept_end is not None and timezone.localdate(kept_end) == data["expires_on"]:
@@ -170,11 +165,11 @@ class LineChangeForm(forms.Form):
     multiplier = forms.IntegerField(
         label=capfirst(_("multiplier")), min_value=1, initial=1, widget=UnfoldAdminTextInputWidget
     )
-    expires_at = forms.SplitDateTimeField(
+    expires_at = MomentField(
         label=capfirst(_("expiry")),
+        ends_day=True,
         required=False,
-        help_text=_("Empty: perpetual."),
-        widget=UnfoldAdminSplitDateTimeWidget,
+        help_text=_("Empty: perpetual. A date alone: the license holds through that day."),
     )
     purchased = forms.BooleanField(
         label=_("Make a trial a purchase"), required=False, widget=UnfoldBooleanSwitchWidget

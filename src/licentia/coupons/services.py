@@ -7,7 +7,7 @@ touched, the line before (None when it made the line) and after; a deactivation 
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -252,11 +252,6 @@ class Row:
     expires_at: datetime | None = None
     days: int | None = None
     key_line_id: int | None = None  # upgrade: the line of the key this row keeps
-
-
-def end_of_day(day: date) -> datetime:
-    """A fixed expiry date (До фикс. даты): the license holds through that local day."""
-    return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
 
 
 def _rows_errors(kind: str, rows: Sequence[Row], moment: datetime) -> list[str]:

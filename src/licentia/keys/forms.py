@@ -1,12 +1,10 @@
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import (
     UnfoldAdminSelectWidget,
-    UnfoldAdminSplitDateTimeWidget,
     UnfoldAdminTextareaWidget,
     UnfoldAdminTextInputWidget,
     UnfoldBooleanSwitchWidget,
@@ -15,6 +13,7 @@ from unfold.widgets import (
 from licentia.catalog.models import Product
 from licentia.clients.models import Client, Distributor
 from licentia.core.models import User
+from licentia.core.moments import MomentField, this_minute
 from licentia.keys.models import LicenseKey
 
 # The client's fields that the key card shows and edits in place.
@@ -83,12 +82,10 @@ class KeyLineAddForm(forms.Form):
     is_trial = forms.BooleanField(
         label=capfirst(_("trial")), required=False, widget=UnfoldBooleanSwitchWidget
     )
-    starts_at = forms.SplitDateTimeField(
-        label=capfirst(_("start")), initial=timezone.now, widget=UnfoldAdminSplitDateTimeWidget
-    )
-    expires_at = forms.SplitDateTimeField(
+    starts_at = MomentField(label=capfirst(_("start")), initial=this_minute)
+    expires_at = MomentField(
         label=capfirst(_("expiry")),
+        ends_day=True,
         required=False,
-        help_text=_("Empty: perpetual."),
-        widget=UnfoldAdminSplitDateTimeWidget,
+        help_text=_("Empty: perpetual. A date alone: the license holds through that day."),
     )

@@ -14,7 +14,6 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import RangeDateFilter
 
 from licentia.catalog.models import Feature, LicenseType
 from licentia.clients.models import Client
@@ -189,7 +188,7 @@ class ProblemAdmin(ReadOnlyAdmin):
         "first_at",
     )
     list_select_related = ("key__client",)
-    list_filter = ("code", ("day", RangeDateFilter))
+    list_filter = ("code", ("day", DayRangeFilter))
     list_filter_submit = True
     search_fields = ("key_number", "unit", "key__client__company")
 

@@ -12,6 +12,7 @@ from unfold.admin import ModelAdmin, TabularInline
 
 from licentia.core.admin import AuditedModelAdmin, SingletonAdmin
 from licentia.core.audit import Actor, snapshot
+from licentia.core.moments import DayField, MomentInput
 from licentia.releases.models import (
     Compatibility,
     Distribution,
@@ -124,6 +125,8 @@ class ReleaseForm(forms.ModelForm):
             "whats_new_en",
             "min_platform_version",
         ]
+        field_classes = {"released_on": DayField}
+        widgets = {"released_on": MomentInput(with_time=False)}
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

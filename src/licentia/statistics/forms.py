@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import (
-    UnfoldAdminDateWidget,
     UnfoldAdminIntegerFieldWidget,
     UnfoldAdminSelectMultipleWidget,
     UnfoldAdminSelectWidget,
@@ -16,6 +15,7 @@ from unfold.widgets import (
 )
 
 from licentia.catalog.models import Feature, Product
+from licentia.core.moments import DayField
 from licentia.statistics.selectors import DIMENSIONS, MEASURES
 
 # Longest span a page shows at once.
@@ -27,12 +27,8 @@ def yesterday() -> date:
 
 
 class PeriodForm(forms.Form):
-    first = forms.DateField(
-        label=capfirst(_("first day")), required=False, widget=UnfoldAdminDateWidget
-    )
-    last = forms.DateField(
-        label=capfirst(_("last day")), required=False, widget=UnfoldAdminDateWidget
-    )
+    first = DayField(label=capfirst(_("first day")), required=False)
+    last = DayField(label=capfirst(_("last day")), required=False)
     default_days = 90
 
     def clean(self) -> dict[str, Any]:
@@ -95,11 +91,10 @@ class ConnectionsForm(PeriodForm):
 
 
 class FeaturesForm(forms.Form):
-    month = forms.DateField(
+    month = DayField(
         label=capfirst(_("last month")),
         required=False,
         help_text=_("Any day of it; empty: this month."),
-        widget=UnfoldAdminDateWidget,
     )
 
 

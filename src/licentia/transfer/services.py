@@ -18,7 +18,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -41,6 +41,7 @@ from licentia.clients.services import (
 from licentia.core import keycodes
 from licentia.core.audit import Actor, audit_record, audit_record_many, snapshot
 from licentia.core.models import User
+from licentia.core.moments import day_end, day_start
 from licentia.core.normalize import normalize_email
 from licentia.keys.models import KeyLine, LicenseKey, LineState
 from licentia.transfer.models import ImportBatch, ImportStatus
@@ -171,13 +172,13 @@ def _day(value: Cell) -> date:
 
 
 def _moment(value: Cell, *, end_of_day: bool) -> datetime | None:
-    """A date or moment from a cell; a bare day ends at its last second when it is an expiry."""
+    """A date or moment from a cell; a bare day ends with its last instant when it is an expiry."""
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
         moment = value
     else:
-        moment = datetime.combine(_day(value), time(23, 59, 59) if end_of_day else time(0, 0))
+        return day_end(_day(value)) if end_of_day else day_start(_day(value))
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
