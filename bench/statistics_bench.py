@@ -55,11 +55,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=1_000_000)
     parser.add_argument("--keys", type=int, default=5_000)
-    parser.add_argument("--observations", type=int, default=300_000)
+    parser.add_argument(
+        "--reporting-keys",
+        type=int,
+        default=300,
+        help="keys whose application sends metrics every day (3 observations a day each)",
+    )
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--raw-rounds", type=int, default=3)
     parser.add_argument("--database", default="bench_stats")
     parser.add_argument("--reuse", action="store_true", help="keep the data of the last run")
+    parser.add_argument(
+        "--data-only", action="store_true", help="generate and roll up, time no page"
+    )
     options = parser.parse_args()
 
     data_dir = Path(os.environ.get("BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="licentia-bench-"))
@@ -228,33 +236,46 @@ def main() -> None:
             )
             for n, coupon in enumerate(coupons[:2000])
         )
+        # A daily routine: each reporting key sends its platform version, configuration and
+        # one function's count once a day, at a moment of the day of its own.
+        reporters = options.reporting_keys
         execute(
             f"""
             INSERT INTO statistics_metricobservation (key_id, feature_id, name, value, count, at,
                 received_at)
-            SELECT {first_key} + ((i / 3) % {keys}), NULL,
+            SELECT {first_key} + ((i / 3) % {reporters}), NULL,
                 CASE i % 3 WHEN 0 THEN 'configuration' WHEN 1 THEN 'platform_version'
                     ELSE 'function' END,
-                CASE i % 3 WHEN 0 THEN 'Конфигурация ' || (((i / 3) % {keys}) % 7)
-                    WHEN 1 THEN '8.3.2' || (((i / 3) % {keys}) % 5)
-                    ELSE 'Функция ' || (i % 11) END,
-                1 + i % 9, {moment(f"(i * {year_seconds // max(1, options.observations)})")},
-                {moment(f"(i * {year_seconds // max(1, options.observations)})")}
-            FROM ({series(options.observations)}) AS numbers
+                CASE i % 3 WHEN 0 THEN 'Конфигурация ' || (((i / 3) % {reporters}) % 7)
+                    WHEN 1 THEN '8.3.2' || (((i / 3) % {reporters}) % 5)
+                    ELSE 'Функция ' || ((i / 3) % 11) END,
+                1 + i % 9,
+                {moment(f"((i / 3) / {reporters}) * 86400 + (((i / 3) % {reporters}) * 263) % 86400")},
+                {moment(f"((i / 3) / {reporters}) * 86400 + (((i / 3) % {reporters}) * 263) % 86400")}
+            FROM ({series(reporters * 365 * 3)}) AS numbers
             """,
             [base, base],
         )
         if postgres:
             execute("ANALYZE")
         print(f"data written in {time.perf_counter() - loaded:.0f} s", flush=True)
-        rolled = time.perf_counter()
-        days = statistics_rollup()
-        print(f"first rollup (backfill of {days} days): {time.perf_counter() - rolled:.0f} s")
-        if postgres:
-            execute("ANALYZE")
-        rolled = time.perf_counter()
-        statistics_rollup()
-        print(f"a run with nothing new: {(time.perf_counter() - rolled) * 1000:.0f} ms")
+    else:
+        migrated = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        print(f"migrations applied in {time.perf_counter() - migrated:.0f} s", flush=True)
+    rolled = time.perf_counter()
+    days = statistics_rollup()
+    print(
+        f"rollup (on new data the backfill; {days} days): {time.perf_counter() - rolled:.0f} s",
+        flush=True,
+    )
+    if postgres:
+        execute("ANALYZE")
+    rolled = time.perf_counter()
+    statistics_rollup()
+    print(f"a run with nothing new: {(time.perf_counter() - rolled) * 1000:.0f} ms", flush=True)
+    if options.data_only:
+        return
 
     from django.db.models import Count
     from django.db.models.functions import TruncDate, TruncMonth

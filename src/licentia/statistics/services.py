@@ -13,18 +13,21 @@ from django.db.models import Count, DateField, F, Max, Min, Model, Q, QuerySet, 
 from django.db.models.functions import Cast, TruncDate, TruncMonth
 from django.utils import timezone
 
+from licentia.catalog.models import ProductFeature
 from licentia.core.audit import Actor, audited_change
 from licentia.core.process_cache import ProcessCache
 from licentia.coupons.models import Activation, CouponBatch
-from licentia.keys.models import KeyLine
+from licentia.keys.models import KeyLine, LineState
 from licentia.licensing.models import Problem, Session
 from licentia.statistics.models import (
+    ConversionCohort,
     CouponDay,
     FeatureUsageDay,
     FeatureUsersMonth,
     IgnoredMetric,
     KeyUsageDay,
     MetricDay,
+    MetricMonth,
     MetricObservation,
     MetricSettings,
     RefusalDay,
@@ -124,7 +127,35 @@ def statistics_rollup(*, now: datetime | None = None) -> int:
             state.save(update_fields=["next_day", "updated_at"])
             rolled += (last - first).days + 1
     metrics_rollup(now=now)
+    _months_fill()
     return rolled
+
+
+def _months_fill() -> None:
+    """Fills the month rollups once from what the daily ones and the key lines hold."""
+    with transaction.atomic():
+        state = RollupState.objects.select_for_update().get(pk=rollup_state().pk)
+        if state.months_filled:
+            return
+        horizon = _rolled_until(state)
+        trial_months = (
+            KeyLine.objects.filter(is_trial=True, created_at__lt=horizon)
+            .annotate(month=_by_month("created_at"))
+            .values_list("month", flat=True)
+            .distinct()
+        )
+        cohorts_rollup(months={_as_date(month) for month in trial_months}, horizon=horizon)
+        metric_months_rollup(set(MetricDay.objects.values_list("month", flat=True).distinct()))
+        state.months_filled = True
+        state.save(update_fields=["months_filled", "updated_at"])
+
+
+def _rolled_until(state: RollupState | None = None) -> datetime:
+    """The first instant not yet rolled up (that of the epoch before the first run)."""
+    state = state or RollupState.objects.filter(pk=RollupState.SINGLETON_PK).first()
+    if state is None or state.next_day is None:
+        return datetime(1970, 1, 1, tzinfo=timezone.get_current_timezone())
+    return day_start(state.next_day)
 
 
 def days_rollup(*, first: date, last: date) -> None:
@@ -135,10 +166,15 @@ def days_rollup(*, first: date, last: date) -> None:
         _trials_rollup(first, last, start, end)
         _refusals_rollup(first, last)
         _coupons_rollup(first, last, start, end)
+        _conversions_rollup(start, end)
 
 
 def _by_day(field: str) -> TruncDate:
     return TruncDate(field, tzinfo=timezone.get_current_timezone())
+
+
+def _by_month(field: str) -> Cast:
+    return Cast(TruncMonth(field, tzinfo=timezone.get_current_timezone()), DateField())
 
 
 def _insert_select(
@@ -224,7 +260,7 @@ def _usage_rollup(first: date, last: date, start: datetime, end: datetime) -> No
         for day, feature_id in sorted(set(sessions) | set(peaks))
     )
     months = Session.objects.filter(started_at__gte=start, started_at__lt=end).annotate(
-        month=Cast(TruncMonth("started_at", tzinfo=timezone.get_current_timezone()), DateField())
+        month=_by_month("started_at")
     )
     _insert_select(
         UnitMonth,
@@ -379,6 +415,86 @@ def _coupons_rollup(first: date, last: date, start: datetime, end: datetime) -> 
     )
 
 
+def _conversions_rollup(start: datetime, end: datetime) -> None:
+    """Writes anew the cohorts of the trial months of every key that got a line, or had one
+    end (a coupon deactivation removes a purchase), in [start, end)."""
+    # Re-running a day already passed must not forget the purchases of the days after it.
+    horizon = max(end, _rolled_until())
+    changed_keys = KeyLine.objects.filter(
+        Q(created_at__gte=start, created_at__lt=end) | Q(ended_at__gte=start, ended_at__lt=end)
+    ).values("key_id")
+    months = (
+        KeyLine.objects.filter(is_trial=True, key_id__in=changed_keys, created_at__lt=horizon)
+        .annotate(month=_by_month("created_at"))
+        .values_list("month", flat=True)
+        .distinct()
+    )
+    cohorts_rollup(months={_as_date(month) for month in months}, horizon=horizon)
+
+
+def _next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
+
+
+def _days_to(moment: datetime, since: datetime) -> int:
+    """Whole days from `since` to `moment`, rounded up: within N days exactly when <= N."""
+    return -((since - moment) // timedelta(days=1))
+
+
+def cohorts_rollup(*, months: set[date], horizon: datetime) -> None:
+    """Writes anew the conversion cohorts of the trial months from the key lines created
+    before `horizon`."""
+    features: dict[int, set[int]] = defaultdict(set)
+    for product_id, feature_id in ProductFeature.objects.values_list("product_id", "feature_id"):
+        features[product_id].add(feature_id)
+    for month in sorted(months):
+        start = day_start(month)
+        end = min(day_start(_next_month(month)), horizon)
+        trials = KeyLine.objects.filter(is_trial=True, created_at__gte=start, created_at__lt=end)
+        purchases: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+        for key_id, product_id, created_at in (
+            KeyLine.objects.filter(
+                is_trial=False,
+                key_id__in=trials.values("key_id"),
+                created_at__gte=start,
+                created_at__lt=horizon,
+            )
+            .exclude(state=LineState.REMOVED_BY_COUPON)
+            .values_list("key_id", "product_id", "created_at")
+        ):
+            purchases[key_id].append((created_at, product_id))
+        cohorts: dict[tuple[int, int, int | None], int] = defaultdict(int)
+        for key_id, product_id, trial_at in trials.values_list(
+            "key_id", "product_id", "created_at"
+        ):
+            bought = sorted(
+                at_product for at_product in purchases[key_id] if at_product[0] >= trial_at
+            )
+            first_of_product = next(
+                (at for at, bought_product in bought if bought_product == product_id), None
+            )
+            cohorts[
+                (product_id, ConversionCohort.PRODUCT, _days_or_none(first_of_product, trial_at))
+            ] += 1
+            for feature_id in features[product_id]:
+                first_with_feature = next(
+                    (at for at, bought_product in bought if feature_id in features[bought_product]),
+                    None,
+                )
+                cohorts[(product_id, feature_id, _days_or_none(first_with_feature, trial_at))] += 1
+        ConversionCohort.objects.filter(month=month).delete()
+        ConversionCohort.objects.bulk_create(
+            ConversionCohort(
+                month=month, product_id=product_id, feature_id=feature_id, days=days, trials=count
+            )
+            for (product_id, feature_id, days), count in cohorts.items()
+        )
+
+
+def _days_or_none(moment: datetime | None, since: datetime) -> int | None:
+    return None if moment is None else _days_to(moment, since)
+
+
 def metrics_rollup(*, now: datetime | None = None) -> int:
     """Writes anew the metric rollups of every day an observation received since the last run
     belongs to. Answers the number of days written. Observations younger than a minute wait
@@ -418,7 +534,6 @@ def metric_days_rollup(days: list[date]) -> None:
         return
     days = sorted(set(days))
     profiles = _profiles(days)
-    zone = timezone.get_current_timezone()
     for day in days:
         start, end = day_start(day), day_start(day + timedelta(days=1))
         MetricDay.objects.filter(day=day).delete()
@@ -426,7 +541,7 @@ def metric_days_rollup(days: list[date]) -> None:
             MetricDay,
             ["day", "month", "key_id", "feature_id", "name", "value", "count"],
             MetricObservation.objects.filter(at__gte=start, at__lt=end)
-            .annotate(day=_by_day("at"), month=Cast(TruncMonth("at", tzinfo=zone), DateField()))
+            .annotate(day=_by_day("at"), month=_by_month("at"))
             .values("day", "month", "key_id", "feature_id", "name", "value")
             .annotate(total=Sum("count"))
             .order_by(),
@@ -452,6 +567,38 @@ def metric_days_rollup(days: list[date]) -> None:
                         for version, configuration, on, key in updates
                     ],
                 )
+    metric_months_rollup({day.replace(day=1) for day in days})
+
+
+def metric_months_rollup(months: set[date]) -> None:
+    """Writes anew the monthly metric rollup of the months from the daily one."""
+    for month in sorted(months):
+        MetricMonth.objects.filter(month=month).delete()
+        _insert_select(
+            MetricMonth,
+            [
+                "month",
+                "key_id",
+                "feature_id",
+                "name",
+                "value",
+                "platform_version",
+                "configuration",
+                "count",
+            ],
+            MetricDay.objects.filter(month=month)
+            .values(
+                "month",
+                "key_id",
+                "feature_id",
+                "name",
+                "value",
+                "platform_version",
+                "configuration",
+            )
+            .annotate(total=Sum("count"))
+            .order_by(),
+        )
 
 
 def _profiles(days: list[date]) -> dict[date, dict[tuple[int, str], str]]:
@@ -497,10 +644,7 @@ def _profiles(days: list[date]) -> dict[date, dict[tuple[int, str], str]]:
 def purge_horizon() -> datetime:
     """The first instant of the first day not rolled up: sessions that ended before it are
     no longer needed by the rollups."""
-    state = RollupState.objects.filter(pk=RollupState.SINGLETON_PK).first()
-    if state is None or state.next_day is None:
-        return datetime(1970, 1, 1, tzinfo=timezone.get_current_timezone())
-    return day_start(state.next_day)
+    return _rolled_until()
 
 
 def metrics_record(
