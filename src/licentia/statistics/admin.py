@@ -264,7 +264,7 @@ def _products_headers() -> list[str]:
 
 
 def _products(cleaned: dict[str, Any]) -> Shown:
-    rows = [
+    rows: list[list[Any]] = [
         list(row) for row in selectors.coupon_products(first=cleaned["first"], last=cleaned["last"])
     ]
     batches = selectors.top_batches(first=cleaned["first"], last=cleaned["last"])
@@ -297,7 +297,7 @@ def _distributors_headers() -> list[str]:
 
 
 def _distributors(cleaned: dict[str, Any]) -> Shown:
-    rows = [
+    rows: list[list[Any]] = [
         list(row)
         for row in selectors.distributor_ranking(
             first=cleaned["first"], last=cleaned["last"], today=timezone.localdate()
