@@ -3,7 +3,6 @@ the statistics tables, incrementally (from the first day not yet rolled up) and 
 (a day is deleted and written again as a whole)."""
 
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -300,70 +299,70 @@ def _month_users(months: list[date]) -> None:
         FeatureUsersMonth.objects.bulk_create(rows)
 
 
-def _seat_intervals(start: datetime, end: datetime) -> Iterator[tuple[int, datetime, datetime]]:
-    """(feature id, from, until) of every session holding a seat at some instant of
-    [start, end): from its capture until it ended, or while it holds the seat (an open seat
-    with no limit holds it past the end)."""
+def _peaks(first: date, last: date, start: datetime, end: datetime) -> dict[tuple[date, int], int]:
+    """The most sessions holding a seat at one instant of each day, per feature and of all,
+    counted in the database: a session holds its seat over [its capture, its end) or while
+    it holds the seat (an open seat with no limit holds it past the end), clipped to
+    [start, end). The level at an instant is a running sum over the starts (+1) and ends (-1)
+    in time order, an end before a start at the same instant; the peak of a day is the
+    highest level after one of its starts or at its first instant (a probe, 0, between the
+    ends and the starts of that instant)."""
     overlapping = Session.objects.filter(started_at__lt=end).filter(
         Q(ended_at__gt=start)
         | Q(ended_at__isnull=True, holds_until__isnull=True)
         | Q(ended_at__isnull=True, holds_until__gt=start)
     )
-    for feature_id, started_at, ended_at, holds_until in overlapping.values_list(
-        "feature_id", "started_at", "ended_at", "holds_until"
-    ).iterator(chunk_size=5000):
-        until = ended_at if ended_at is not None else holds_until
-        yield feature_id, max(started_at, start), min(until, end) if until else end
-
-
-def _peaks(first: date, last: date, start: datetime, end: datetime) -> dict[tuple[date, int], int]:
-    """The most sessions holding a seat at one instant of each day, per feature and of all."""
-    events: list[tuple[datetime, int, int]] = []
-    for feature_id, since, until in _seat_intervals(start, end):
-        if since < until:
-            # At one instant an end counts before a start: a seat is held over [since, until).
-            events.append((since, 1, feature_id))
-            events.append((until, 0, feature_id))
-    events.sort()
-    boundaries = [
-        day_start(first + timedelta(days=offset)) for offset in range((last - first).days + 2)
-    ]
+    sessions_sql, sessions_params = (
+        overlapping.values("feature_id", "started_at", "ended_at", "holds_until")
+        .order_by()
+        .query.sql_with_params()
+    )
+    days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    adapt = connection.ops.adapt_datetimefield_value
+    boundaries = ", ".join(["(%s, %s, %s)"] * len(days))
+    boundary_params: list[Any] = []
+    for index, day in enumerate(days):
+        boundary_params += [index, adapt(day_start(day)), adapt(day_start(day + timedelta(days=1)))]
+    window = "ORDER BY at, delta ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    sql = f"""
+        WITH days (day_index, day_start, day_end) AS (VALUES {boundaries}),
+        held AS (
+            SELECT feature_id,
+                CASE WHEN started_at > %s THEN started_at ELSE %s END AS since,
+                CASE WHEN COALESCE(ended_at, holds_until) IS NULL
+                        OR COALESCE(ended_at, holds_until) > %s THEN %s
+                    ELSE COALESCE(ended_at, holds_until) END AS until
+            FROM ({sessions_sql}) overlapping
+        ),
+        kept AS (SELECT feature_id, since, until FROM held WHERE since < until),
+        events AS (
+            SELECT feature_id, since AS at, 1 AS delta FROM kept
+            UNION ALL SELECT feature_id, until AS at, -1 AS delta FROM kept
+            UNION ALL SELECT features.feature_id, days.day_start AS at, 0 AS delta
+                FROM days CROSS JOIN (SELECT DISTINCT feature_id FROM kept) features
+        ),
+        levels AS (
+            SELECT feature_id, at, delta,
+                SUM(delta) OVER (PARTITION BY feature_id {window}) AS feature_level,
+                SUM(delta) OVER ({window}) AS total_level
+            FROM events
+        )
+        SELECT days.day_index, levels.feature_id, MAX(levels.feature_level),
+            MAX(levels.total_level)
+        FROM levels JOIN days ON levels.at >= days.day_start AND levels.at < days.day_end
+        WHERE levels.delta >= 0
+        GROUP BY days.day_index, levels.feature_id
+    """  # noqa: S608 - our tables, the values are parameters
+    params = [*boundary_params, adapt(start), adapt(start), adapt(end), adapt(end)]
     peaks: dict[tuple[date, int], int] = {}
-    level: dict[int, int] = defaultdict(int)
-    days = len(boundaries) - 1
-    total = 0
-    day_index = 0
-
-    def note(day: date, feature_id: int, value: int) -> None:
-        if value > peaks.get((day, feature_id), 0):
-            peaks[(day, feature_id)] = value
-
-    def enter_days_before(moment: datetime, *, including_its_own: bool) -> None:
-        # Each day begins with the seats held at its first instant; an end at that very
-        # instant (counted first) is no longer held.
-        nonlocal day_index
-        while day_index + 1 < days and (
-            moment > boundaries[day_index + 1]
-            or (including_its_own and moment == boundaries[day_index + 1])
-        ):
-            day_index += 1
-            day = first + timedelta(days=day_index)
-            for held_feature, held in level.items():
-                note(day, held_feature, held)
-            note(day, ALL, total)
-
-    for moment, starts, feature_id in events:
-        if starts:
-            enter_days_before(moment, including_its_own=True)
-            level[feature_id] += 1
-            total += 1
-            day = first + timedelta(days=day_index)
-            note(day, feature_id, level[feature_id])
-            note(day, ALL, total)
-        else:
-            enter_days_before(moment, including_its_own=False)
-            level[feature_id] -= 1
-            total -= 1
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *sessions_params])
+        for day_index, feature_id, feature_level, total_level in cursor.fetchall():
+            day = days[day_index]
+            if feature_level > 0:
+                peaks[(day, feature_id)] = feature_level
+            if total_level > peaks.get((day, ALL), 0):
+                peaks[(day, ALL)] = total_level
     return peaks
 
 
