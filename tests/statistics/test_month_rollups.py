@@ -19,6 +19,7 @@ from licentia.statistics import selectors
 from licentia.statistics.models import (
     ConversionCohort,
     MetricDay,
+    MetricKeyMonth,
     MetricMonth,
     MetricObservation,
     RollupState,
@@ -190,6 +191,12 @@ def _everything() -> list[list]:
             ),
             key=str,
         ),
+        sorted(
+            MetricKeyMonth.objects.values_list(
+                "month", "key_id", "count", "platform_version", "configuration"
+            ),
+            key=str,
+        ),
     ]
 
 
@@ -225,6 +232,7 @@ def test_the_month_rollups_equal_direct_counts_of_the_raw_records(
                 ("configuration", "month", "keys"),
                 ("value", "company", "count"),
                 ("platform_version", "name", "keys"),
+                ("company", "platform_version", "count"),
             ):
                 assert _pivot(row, column, measure, first, last) == _pivot_from_days(
                     row, column, measure, first, last
@@ -244,6 +252,7 @@ def test_an_installation_rolled_up_before_the_month_rollups_has_them_filled_once
     statistics_rollup(now=_start() + timedelta(days=10))
     ConversionCohort.objects.all().delete()
     MetricMonth.objects.all().delete()
+    MetricKeyMonth.objects.all().delete()
     RollupState.objects.update(months_filled=False)
 
     statistics_rollup(now=_start() + timedelta(days=10))
@@ -253,6 +262,9 @@ def test_an_installation_rolled_up_before_the_month_rollups_has_them_filled_once
     ) == [(FIRST_DAY.replace(day=1), 10, 3)]
     assert list(MetricMonth.objects.values_list("month", "key_id", "value")) == [
         (FIRST_DAY.replace(day=1), keys[1].pk, "configuration A")
+    ]
+    assert list(MetricKeyMonth.objects.values_list("key_id", "configuration", "count")) == [
+        (keys[1].pk, "configuration A", 1)
     ]
     assert RollupState.objects.get().months_filled
 

@@ -262,3 +262,19 @@ class MetricMonth(Row):
 
     class Meta:
         indexes = [models.Index(fields=["month"], name="metric_month_idx")]
+
+
+class MetricKeyMonth(Row):
+    """The monthly metric rollup without the metric, its value and the feature: each key's
+    observations of a month per platform version and configuration. The pivot reads it when
+    neither its rows, its columns nor its filters are one of those three, a row or a few per
+    key and month."""
+
+    month = models.DateField()
+    key = models.ForeignKey(LicenseKey, on_delete=models.CASCADE, related_name="+")
+    count = models.PositiveBigIntegerField()
+    platform_version = models.CharField(max_length=300, blank=True, db_default="")
+    configuration = models.CharField(max_length=300, blank=True, db_default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="metric_key_month_idx")]

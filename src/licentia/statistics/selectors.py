@@ -24,6 +24,7 @@ from licentia.statistics.models import (
     FeatureUsersMonth,
     KeyUsageDay,
     MetricDay,
+    MetricKeyMonth,
     MetricMonth,
     RefusalDay,
     TrialDay,
@@ -340,9 +341,16 @@ class Pivot:
         return headers, body
 
 
-def _pivot_sources(filters: dict[str, str], first: date, last: date) -> list[Any]:
-    """The rows the pivot reads: the monthly rollup for each month of the period no daily row
-    of which lies outside the period, the daily rollup for the days of the other months."""
+# The dimensions the monthly rollup per key (MetricKeyMonth) does not hold.
+OBSERVATION_DIMENSIONS = {"name", "value", "feature"}
+
+
+def _pivot_sources(
+    filters: dict[str, str], first: date, last: date, dimensions: set[str]
+) -> list[Any]:
+    """The rows the pivot reads: a monthly rollup for each month of the period no daily row
+    of which lies outside the period (the one per key when the pivot needs no metric, value or
+    feature), the daily rollup for the days of the other months."""
     whole, partial = [], []
     for month in periods_between(first, last, "month"):
         month_end = _next_month(month.strftime("%Y-%m")) - timedelta(days=1)
@@ -355,7 +363,9 @@ def _pivot_sources(filters: dict[str, str], first: date, last: date) -> list[Any
             partial.append((max(first, month), min(last, month_end)))
     sources = []
     if whole:
-        sources.append(_pivot_filtered(MetricMonth.objects.filter(month__in=whole), filters))
+        used = dimensions | {name for name, value in filters.items() if value}
+        monthly = MetricMonth if used & OBSERVATION_DIMENSIONS else MetricKeyMonth
+        sources.append(_pivot_filtered(monthly.objects.filter(month__in=whole), filters))
     if partial:
         days = Q()
         for since, until in partial:
@@ -415,7 +425,7 @@ def pivot(
 ) -> Pivot:
     """Metric figures over two dimensions, with totals; `sort` is "" (by the row label),
     "total" or a column's label."""
-    sources = _pivot_sources(filters, first, last)
+    sources = _pivot_sources(filters, first, last, {row, column})
     row_field, column_field = _dimension_expression(row), _dimension_expression(column)
     # One pass: each (row, column, key) once, totals made here, so that the distinct keys of
     # a row, a column and of everything come from the same read.

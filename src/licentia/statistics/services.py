@@ -26,6 +26,7 @@ from licentia.statistics.models import (
     IgnoredMetric,
     KeyUsageDay,
     MetricDay,
+    MetricKeyMonth,
     MetricMonth,
     MetricObservation,
     MetricSettings,
@@ -570,9 +571,18 @@ def metric_days_rollup(days: list[date]) -> None:
 
 
 def metric_months_rollup(months: set[date]) -> None:
-    """Writes anew the monthly metric rollup of the months from the daily one."""
+    """Writes anew the monthly metric rollups of the months from the daily one."""
     for month in sorted(months):
         MetricMonth.objects.filter(month=month).delete()
+        MetricKeyMonth.objects.filter(month=month).delete()
+        _insert_select(
+            MetricKeyMonth,
+            ["month", "key_id", "platform_version", "configuration", "count"],
+            MetricDay.objects.filter(month=month)
+            .values("month", "key_id", "platform_version", "configuration")
+            .annotate(total=Sum("count"))
+            .order_by(),
+        )
         _insert_select(
             MetricMonth,
             [
