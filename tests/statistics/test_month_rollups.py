@@ -164,8 +164,8 @@ def _pivot(row: str, column: str, measure: str, first: date, last: date) -> tupl
 
 
 def _pivot_from_days(row: str, column: str, measure: str, first: date, last: date) -> tuple:
-    """The same pivot read from the daily rows alone."""
-    daily = MetricDay.objects.filter(day__gte=first, day__lte=last)
+    """The same pivot read from the daily rows of its whole months."""
+    daily = MetricDay.objects.filter(month__gte=first.replace(day=1), month__lte=last)
     with mock.patch.object(selectors, "_pivot_sources", return_value=[daily]):
         return _pivot(row, column, measure, first, last)
 

@@ -428,6 +428,7 @@ PAGES = [
         PivotForm,
         _pivot,
         chart_type="bar",
+        intro=gettext_lazy("Whole months, from the first day's to the last day's."),
         sortable=True,
     ),
 ]

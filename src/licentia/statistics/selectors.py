@@ -23,7 +23,6 @@ from licentia.statistics.models import (
     FeatureUsageDay,
     FeatureUsersMonth,
     KeyUsageDay,
-    MetricDay,
     MetricKeyMonth,
     MetricMonth,
     RefusalDay,
@@ -348,30 +347,17 @@ OBSERVATION_DIMENSIONS = {"name", "value", "feature"}
 def _pivot_sources(
     filters: dict[str, str], first: date, last: date, dimensions: set[str]
 ) -> list[Any]:
-    """The rows the pivot reads: a monthly rollup for each month of the period no daily row
-    of which lies outside the period (the one per key when the pivot needs no metric, value or
-    feature), the daily rollup for the days of the other months."""
-    whole, partial = [], []
-    for month in periods_between(first, last, "month"):
-        month_end = _next_month(month.strftime("%Y-%m")) - timedelta(days=1)
-        outside = MetricDay.objects.filter(day__gte=month, day__lte=month_end).exclude(
-            day__gte=first, day__lte=last
+    """The rows the pivot reads: a monthly rollup of the whole months from first's to last's,
+    the one per key when the pivot needs no metric, value or feature. Whole months, because
+    the current one holds today's observations already: a period ending yesterday would
+    otherwise read the month from the daily rows."""
+    used = dimensions | {name for name, value in filters.items() if value}
+    monthly = MetricMonth if used & OBSERVATION_DIMENSIONS else MetricKeyMonth
+    return [
+        _pivot_filtered(
+            monthly.objects.filter(month__gte=first.replace(day=1), month__lte=last), filters
         )
-        if (first <= month and last >= month_end) or not outside.exists():
-            whole.append(month)
-        else:
-            partial.append((max(first, month), min(last, month_end)))
-    sources = []
-    if whole:
-        used = dimensions | {name for name, value in filters.items() if value}
-        monthly = MetricMonth if used & OBSERVATION_DIMENSIONS else MetricKeyMonth
-        sources.append(_pivot_filtered(monthly.objects.filter(month__in=whole), filters))
-    if partial:
-        days = Q()
-        for since, until in partial:
-            days |= Q(day__gte=since, day__lte=until)
-        sources.append(_pivot_filtered(MetricDay.objects.filter(days), filters))
-    return sources
+    ]
 
 
 def _pivot_filtered(rows: Any, filters: dict[str, str]) -> Any:
