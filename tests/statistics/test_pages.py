@@ -158,8 +158,14 @@ def test_the_most_used_coupon_batches_export_on_their_own(manager_client, histor
         reverse("admin:statistics_products"), {**query, "table": "batches", "export": "csv"}
     ).content.decode("utf-8-sig")
 
+    products = manager_client.get(
+        reverse("admin:statistics_products"), {**query, "export": "csv"}
+    ).content.decode("utf-8-sig")
+
     assert 'data-testid="export-batches-xlsx"' in page
     assert lines.splitlines()[1] == f"{batch},—,2,1"
+    assert products.splitlines()[1].split(",")[::2] == ["Зарплата", "2"]
+    assert products.splitlines()[1].endswith(",2,1")
 
 
 def test_the_pages_need_the_right_to_view_statistics(client, history) -> None:

@@ -243,12 +243,13 @@ def coupon_products(*, first: date, last: date) -> list[tuple[str, str, int, int
         .order_by()
     }
     kinds = dict(CouponKind.choices)
+    names = product_names()
     figures: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for line in CouponLine.objects.filter(batch_id__in=per_batch).select_related(
-        "product", "batch"
+    for batch_id, product_id, kind in CouponLine.objects.filter(batch_id__in=per_batch).values_list(
+        "batch_id", "product_id", "batch__kind"
     ):
-        generated, activated = per_batch[line.batch_id]
-        entry = figures[(line.product.name, str(kinds.get(line.batch.kind, line.batch.kind)))]
+        generated, activated = per_batch[batch_id]
+        entry = figures[(names.get(product_id, str(product_id)), str(kinds.get(kind, kind)))]
         entry[0] += generated
         entry[1] += activated
     return sorted(
