@@ -34,6 +34,7 @@ from benchdb import prepare_database  # noqa: E402
 
 FEATURES = (1, 2, 3, 4, 5)
 PRODUCTS = (10, 20, 30)
+PRODUCT_FEATURES = {10: (1, 2), 20: (2, 3, 4), 30: (1, 5)}
 
 
 def _timed(function: Callable[[], Any], rounds: int) -> list[float]:
@@ -55,11 +56,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sessions", type=int, default=1_000_000)
     parser.add_argument("--keys", type=int, default=5_000)
-    parser.add_argument("--observations", type=int, default=300_000)
+    parser.add_argument(
+        "--reporting-keys",
+        type=int,
+        default=300,
+        help="keys whose application sends metrics every day (3 observations a day each)",
+    )
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--raw-rounds", type=int, default=3)
     parser.add_argument("--database", default="bench_stats")
     parser.add_argument("--reuse", action="store_true", help="keep the data of the last run")
+    parser.add_argument(
+        "--data-only", action="store_true", help="generate and roll up, time no page"
+    )
     options = parser.parse_args()
 
     data_dir = Path(os.environ.get("BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="licentia-bench-"))
@@ -228,33 +237,58 @@ def main() -> None:
             )
             for n, coupon in enumerate(coupons[:2000])
         )
+        # A daily routine: each reporting key sends its platform version, configuration and
+        # one function's count once a day, at a moment of the day of its own.
+        reporters = options.reporting_keys
         execute(
             f"""
             INSERT INTO statistics_metricobservation (key_id, feature_id, name, value, count, at,
                 received_at)
-            SELECT {first_key} + ((i / 3) % {keys}), NULL,
+            SELECT {first_key} + ((i / 3) % {reporters}), NULL,
                 CASE i % 3 WHEN 0 THEN 'configuration' WHEN 1 THEN 'platform_version'
                     ELSE 'function' END,
-                CASE i % 3 WHEN 0 THEN 'Конфигурация ' || (((i / 3) % {keys}) % 7)
-                    WHEN 1 THEN '8.3.2' || (((i / 3) % {keys}) % 5)
-                    ELSE 'Функция ' || (i % 11) END,
-                1 + i % 9, {moment(f"(i * {year_seconds // max(1, options.observations)})")},
-                {moment(f"(i * {year_seconds // max(1, options.observations)})")}
-            FROM ({series(options.observations)}) AS numbers
+                CASE i % 3 WHEN 0 THEN 'Конфигурация ' || (((i / 3) % {reporters}) % 7)
+                    WHEN 1 THEN '8.3.2' || (((i / 3) % {reporters}) % 5)
+                    ELSE 'Функция ' || ((i / 3) % 11) END,
+                1 + i % 9,
+                {moment(f"((i / 3) / {reporters}) * 86400 + (((i / 3) % {reporters}) * 263) % 86400")},
+                {moment(f"((i / 3) / {reporters}) * 86400 + (((i / 3) % {reporters}) * 263) % 86400")}
+            FROM ({series(reporters * 365 * 3)}) AS numbers
             """,
             [base, base],
         )
         if postgres:
             execute("ANALYZE")
         print(f"data written in {time.perf_counter() - loaded:.0f} s", flush=True)
-        rolled = time.perf_counter()
-        days = statistics_rollup()
-        print(f"first rollup (backfill of {days} days): {time.perf_counter() - rolled:.0f} s")
-        if postgres:
-            execute("ANALYZE")
-        rolled = time.perf_counter()
-        statistics_rollup()
-        print(f"a run with nothing new: {(time.perf_counter() - rolled) * 1000:.0f} ms")
+    else:
+        migrated = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        print(f"migrations applied in {time.perf_counter() - migrated:.0f} s", flush=True)
+    from licentia.catalog.models import ProductFeature
+
+    # The features of each product, which the conversions per feature read (made here on
+    # --reuse too, for data written before the generator made them).
+    if not ProductFeature.objects.exists():
+        ProductFeature.objects.bulk_create(
+            ProductFeature(
+                product_id=product_id, feature_id=feature_id, license_type="USER", count=5
+            )
+            for product_id, feature_ids in PRODUCT_FEATURES.items()
+            for feature_id in feature_ids
+        )
+    rolled = time.perf_counter()
+    days = statistics_rollup()
+    print(
+        f"rollup (on new data the backfill; {days} days): {time.perf_counter() - rolled:.0f} s",
+        flush=True,
+    )
+    if postgres:
+        execute("ANALYZE")
+    rolled = time.perf_counter()
+    statistics_rollup()
+    print(f"a run with nothing new: {(time.perf_counter() - rolled) * 1000:.0f} ms", flush=True)
+    if options.data_only:
+        return
 
     from django.db.models import Count
     from django.db.models.functions import TruncDate, TruncMonth
@@ -314,6 +348,44 @@ def main() -> None:
             .order_by()
         )
 
+    def raw_conversions() -> Any:
+        """The cohorts as the page computed them before their rollup: from the key lines."""
+        from collections import defaultdict
+
+        from licentia.keys.models import LineState
+        from licentia.statistics.services import local_day
+
+        purchases: dict[tuple[int, int], list[Any]] = defaultdict(list)
+        for key_id, product_id, created_at in (
+            KeyLine.objects.filter(is_trial=False, created_at__gte=start)
+            .exclude(state=LineState.REMOVED_BY_COUPON)
+            .values_list("key_id", "product_id", "created_at")
+            .iterator(chunk_size=5000)
+        ):
+            purchases[(key_id, product_id)].append(created_at)
+        figures: dict[tuple[Any, int], list[int]] = defaultdict(lambda: [0, 0])
+        for key_id, product_id, created_at in KeyLine.objects.filter(
+            is_trial=True, created_at__gte=start
+        ).values_list("key_id", "product_id", "created_at"):
+            entry = figures[(local_day(created_at).replace(day=1), product_id)]
+            entry[0] += 1
+            deadline = created_at + timedelta(days=30)
+            if any(created_at <= at <= deadline for at in purchases[(key_id, product_id)]):
+                entry[1] += 1
+        return figures
+
+    def raw_refusals() -> Any:
+        from django.db.models import Sum
+
+        from licentia.licensing.models import Problem
+
+        return list(
+            Problem.objects.filter(day__gte=quarter)
+            .values("code")
+            .annotate(n=Sum("count"))
+            .order_by()
+        )
+
     pages: list[tuple[str, Callable[[], Any], Callable[[], Any] | None, str]] = [
         (
             "Новые триалы (a year by month, 3 products)",
@@ -334,8 +406,16 @@ def main() -> None:
             lambda: selectors.conversion_cohorts(
                 first=first_day, last=last, within_days=30, product_ids=[]
             ),
+            raw_conversions,
+            "trials and their purchases from the key lines",
+        ),
+        (
+            "Конверсии per feature (a year, within 30 days)",
+            lambda: selectors.conversion_cohorts(
+                first=first_day, last=last, within_days=30, product_ids=[], per_feature=True
+            ),
             None,
-            "reads the key lines itself",
+            "",
         ),
         (
             "Продукты (a year)",
@@ -357,6 +437,12 @@ def main() -> None:
             lambda: selectors.connections_series(first=quarter, last=last, feature_id=0),
             raw_connections,
             "sessions by day (no distinct users, no peak)",
+        ),
+        (
+            "Отказы (90 days, all features)",
+            lambda: selectors.refusals_by_reason(first=quarter, last=last, feature_id=0),
+            raw_refusals,
+            "refusals by code from the problems",
         ),
         (
             "Анализ метрик (configuration × month, a year)",

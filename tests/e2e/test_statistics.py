@@ -24,8 +24,11 @@ def test_each_statistics_page_draws_its_chart_from_the_demo_history(
     # The work list of the same name (Отчеты) is in the menu too.
     statistics = page.get_by_role("navigation").first.locator("a[href*='/statistics/']")
     statistics.filter(has_text="Новые триалы").click()
-    for name, _route, _title in PAGES:
-        page.get_by_test_id("statistics-pages").locator(f"a[href$='/{_route}']").click()
+    for statistics_page in PAGES:
+        name = statistics_page.name
+        page.get_by_test_id("statistics-pages").locator(
+            f"a[href$='/{statistics_page.route}']"
+        ).click()
         expect(page.locator(f"[data-page='{name}']")).to_be_visible()
         canvas = page.get_by_test_id("statistics-chart").locator("canvas")
         expect(canvas).to_have_count(1)

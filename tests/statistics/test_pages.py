@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 
 from licentia.catalog.models import LicenseType
+from licentia.coupons.models import Activation, Coupon, CouponBatch, CouponKind, CouponLine, Door
 from licentia.keys.models import KeyLine, LicenseKey
-from licentia.licensing.models import Session
-from licentia.statistics.services import day_start, statistics_rollup
+from licentia.licensing.models import Problem, Session
+from licentia.statistics.services import day_start, days_rollup, statistics_rollup
 from tests.factories import make_client, make_product
 
 DAY = date(2026, 2, 10)
@@ -19,6 +20,7 @@ PAGES = [
     "statistics_products",
     "statistics_distributors",
     "statistics_connections",
+    "statistics_refusals",
     "statistics_pivot",
 ]
 
@@ -87,6 +89,83 @@ def test_the_trial_conversions_count_a_purchase_within_the_days_asked(
 
     assert within_five.splitlines()[1] == "2026-02,Зарплата,1,1,100.0"
     assert within_two.splitlines()[1] == "2026-02,Зарплата,1,0,0.0"
+
+
+def test_the_conversions_per_feature_name_the_feature_of_each_row(manager_client, history) -> None:
+    export = manager_client.get(
+        reverse("admin:statistics_conversions"),
+        {"first": "2026-02-01", "last": "2026-02-28", "within_days": 5, "per_feature": "on"},
+    )
+    lines = manager_client.get(
+        reverse("admin:statistics_conversions"),
+        {
+            "first": "2026-02-01",
+            "last": "2026-02-28",
+            "within_days": 5,
+            "per_feature": "on",
+            "export": "csv",
+        },
+    ).content.decode("utf-8-sig")
+
+    assert export.status_code == 200
+    assert lines.splitlines()[1] == "2026-02,Зарплата,Фича 1,1,1,100.0"
+
+
+def test_the_refusals_page_counts_the_refused_captures_per_reason(manager_client, history) -> None:
+    for index, (code, count) in enumerate(((2008, 3), (2011, 1), (2008, 2))):
+        moment = day_start(DAY) + timedelta(hours=index)
+        Problem.objects.create(
+            key=history,
+            key_number=history.number,
+            feature_id=1,
+            unit=f"u{index}",
+            code=code,
+            day=DAY,
+            first_at=moment,
+            last_at=moment,
+            count=count,
+        )
+    days_rollup(first=DAY, last=DAY)
+
+    lines = manager_client.get(
+        reverse("admin:statistics_refusals"),
+        {"first": "2026-02-01", "last": "2026-02-28", "export": "csv"},
+    ).content.decode("utf-8-sig")
+
+    assert [line.split(",")[0::2] for line in lines.splitlines()[1:]] == [
+        ["2008", "5"],
+        ["2011", "1"],
+    ]
+
+
+def test_the_most_used_coupon_batches_export_on_their_own(manager_client, history) -> None:
+    batch = CouponBatch.objects.create(kind=CouponKind.NEW_PRODUCT, size=2)
+    CouponLine.objects.create(batch=batch, product_id=10)
+    coupon = Coupon.objects.create(code="TESTCPN-000001", batch=batch)
+    Activation.objects.create(
+        coupon=coupon,
+        key=history,
+        door=Door.API,
+        actor_label="tests",
+        activated_at=day_start(DAY) + timedelta(hours=9),
+    )
+    CouponBatch.objects.filter(pk=batch.pk).update(created_at=day_start(DAY))
+    days_rollup(first=DAY, last=DAY)
+    query = {"first": "2026-02-01", "last": "2026-02-28"}
+
+    page = manager_client.get(reverse("admin:statistics_products"), query).content.decode()
+    lines = manager_client.get(
+        reverse("admin:statistics_products"), {**query, "table": "batches", "export": "csv"}
+    ).content.decode("utf-8-sig")
+
+    products = manager_client.get(
+        reverse("admin:statistics_products"), {**query, "export": "csv"}
+    ).content.decode("utf-8-sig")
+
+    assert 'data-testid="export-batches-xlsx"' in page
+    assert lines.splitlines()[1] == f"{batch},—,2,1"
+    assert products.splitlines()[1].split(",")[::2] == ["Зарплата", "2"]
+    assert products.splitlines()[1].endswith(",2,1")
 
 
 def test_the_pages_need_the_right_to_view_statistics(client, history) -> None:

@@ -190,6 +190,12 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
                     "permission": _has("statistics.view_statistics"),
                 },
                 {
+                    "title": _("Refusals"),
+                    "icon": "block",
+                    "link": reverse_lazy("admin:statistics_refusals"),
+                    "permission": _has("statistics.view_statistics"),
+                },
+                {
                     "title": _("Metrics analysis"),
                     "icon": "pivot_table_chart",
                     "link": reverse_lazy("admin:statistics_pivot"),

@@ -90,6 +90,10 @@ class ConnectionsForm(PeriodForm):
         ]
 
 
+class CouponsForm(PeriodForm):
+    default_days = 60
+
+
 class FeaturesForm(forms.Form):
     month = DayField(
         label=capfirst(_("last month")),
@@ -100,6 +104,11 @@ class FeaturesForm(forms.Form):
 
 class ConversionsForm(PeriodForm):
     default_days = 365
+    per_feature = forms.BooleanField(
+        label=capfirst(_("per feature")),
+        required=False,
+        help_text=_("A trial of a product with the feature, bought in any product with it."),
+    )
     within_days = forms.IntegerField(
         label=capfirst(_("purchase within, days")),
         min_value=1,

@@ -31,6 +31,9 @@ class RollupState(Row):
     SINGLETON_PK = 1
 
     next_day = models.DateField(null=True, blank=True)
+    # The month rollups (trial conversions, metric months) came after the daily ones: an
+    # installation that rolled days up before they existed has them filled once, in full.
+    months_filled = models.BooleanField(default=False)
     # Metric observations up to this id are rolled up.
     metrics_through_id = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
@@ -116,6 +119,25 @@ class TrialDay(Row):
         constraints = [
             models.UniqueConstraint(fields=["day", "product_id"], name="trial_day_unique")
         ]
+
+
+class ConversionCohort(Row):
+    """Trial lines of a month and product, by the days from the trial to the key's first
+    purchased line (rounded up; none: no purchase yet). Per feature of the product too: a
+    trial line of a product with the feature, and a purchased line of any product with it
+    (feature 0: the product itself). The share converted within N days is the trials with
+    days <= N over all of them, read from a few rows per month."""
+
+    PRODUCT = 0
+
+    month = models.DateField()
+    product_id = models.PositiveIntegerField()
+    feature_id = models.PositiveIntegerField()
+    days = models.PositiveIntegerField(null=True)
+    trials = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="conversion_cohort_month_idx")]
 
 
 class RefusalDay(Row):
@@ -222,3 +244,37 @@ class MetricDay(Row):
 
     class Meta:
         indexes = [models.Index(fields=["day"], name="metric_day_idx")]
+
+
+class MetricMonth(Row):
+    """The daily metric rollup summed over each month: what the pivot reads for the months
+    its period covers whole, so that a year is read from a twelfth of the daily rows a key
+    that reports every day leaves."""
+
+    month = models.DateField()
+    key = models.ForeignKey(LicenseKey, on_delete=models.CASCADE, related_name="+")
+    feature_id = models.PositiveIntegerField(null=True)
+    name = models.CharField(max_length=100)
+    value = models.CharField(max_length=300)
+    count = models.PositiveBigIntegerField()
+    platform_version = models.CharField(max_length=300, blank=True, db_default="")
+    configuration = models.CharField(max_length=300, blank=True, db_default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="metric_month_idx")]
+
+
+class MetricKeyMonth(Row):
+    """The monthly metric rollup without the metric, its value and the feature: each key's
+    observations of a month per platform version and configuration. The pivot reads it when
+    neither its rows, its columns nor its filters are one of those three, a row or a few per
+    key and month."""
+
+    month = models.DateField()
+    key = models.ForeignKey(LicenseKey, on_delete=models.CASCADE, related_name="+")
+    count = models.PositiveBigIntegerField()
+    platform_version = models.CharField(max_length=300, blank=True, db_default="")
+    configuration = models.CharField(max_length=300, blank=True, db_default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="metric_key_month_idx")]

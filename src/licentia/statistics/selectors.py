@@ -1,6 +1,5 @@
-"""Reads for the statistics pages. Everything but the conversion cohorts and the distributors'
-seats (read from the key lines, which grow with trials and sales, not with use) comes from the
-rollups."""
+"""Reads for the statistics pages. Everything but the distributors' seats (read from the key
+lines, which grow with sales, not with use) comes from the rollups."""
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -17,12 +16,16 @@ from licentia.catalog.models import Feature, Product
 from licentia.clients.models import Distributor
 from licentia.coupons.models import CouponBatch, CouponKind, CouponLine
 from licentia.keys.models import KeyLine, LineState
+from licentia.licensing.refusals import Code
 from licentia.statistics.models import (
+    ConversionCohort,
     CouponDay,
     FeatureUsageDay,
     FeatureUsersMonth,
     KeyUsageDay,
-    MetricDay,
+    MetricKeyMonth,
+    MetricMonth,
+    RefusalDay,
     TrialDay,
 )
 
@@ -170,6 +173,7 @@ class Cohort:
     product: str
     trials: int
     converted: int
+    feature: str = ""
 
     @property
     def share(self) -> float:
@@ -177,41 +181,55 @@ class Cohort:
 
 
 def conversion_cohorts(
-    *, first: date, last: date, within_days: int, product_ids: Sequence[int]
+    *,
+    first: date,
+    last: date,
+    within_days: int,
+    product_ids: Sequence[int],
+    per_feature: bool = False,
 ) -> list[Cohort]:
-    """Per trial month and product: trials, and how many of their keys got a purchased line of
-    the product within `within_days` days of the trial."""
-    from licentia.statistics.services import day_start, local_day
-
-    trials = KeyLine.objects.filter(
-        is_trial=True,
-        created_at__gte=day_start(first),
-        created_at__lt=day_start(last + timedelta(days=1)),
-    )
+    """Per trial month (the months of first..last, whole) and product, or product and feature:
+    trials, and how many of their keys got a purchased line of the product (of a product with
+    the feature) within `within_days` days of the trial."""
+    rows = ConversionCohort.objects.filter(month__gte=first.replace(day=1), month__lte=last)
     if product_ids:
-        trials = trials.filter(product_id__in=product_ids)
-    trial_rows = list(trials.values_list("key_id", "product_id", "created_at"))
-    purchases: dict[tuple[int, int], list[Any]] = defaultdict(list)
-    bought = (
-        KeyLine.objects.filter(is_trial=False, created_at__gte=day_start(first))
-        .exclude(state=LineState.REMOVED_BY_COUPON)
-        .values_list("key_id", "product_id", "created_at")
-    )
-    if product_ids:
-        bought = bought.filter(product_id__in=product_ids)
-    for key_id, product_id, created_at in bought.iterator(chunk_size=5000):
-        purchases[(key_id, product_id)].append(created_at)
-    figures: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0, 0])
-    for key_id, product_id, created_at in trial_rows:
-        entry = figures[(local_day(created_at).replace(day=1), product_id)]
-        entry[0] += 1
-        deadline = created_at + timedelta(days=within_days)
-        if any(created_at <= at <= deadline for at in purchases.get((key_id, product_id), ())):
-            entry[1] += 1
-    names = product_names()
+        rows = rows.filter(product_id__in=product_ids)
+    if per_feature:
+        rows = rows.exclude(feature_id=ConversionCohort.PRODUCT)
+    else:
+        rows = rows.filter(feature_id=ConversionCohort.PRODUCT)
+    products = product_names()
+    features = feature_names() if per_feature else {}
     return [
-        Cohort(month, names.get(product_id, str(product_id)), trials_count, converted)
-        for (month, product_id), (trials_count, converted) in sorted(figures.items())
+        Cohort(
+            month=row["month"],
+            product=products.get(row["product_id"], str(row["product_id"])),
+            trials=row["cohort"],
+            converted=row["converted"] or 0,
+            feature=features.get(row["feature_id"], str(row["feature_id"])) if per_feature else "",
+        )
+        for row in rows.values("month", "product_id", "feature_id")
+        .annotate(cohort=Sum("trials"), converted=Sum("trials", filter=Q(days__lte=within_days)))
+        .order_by("month", "product_id", "feature_id")
+    ]
+
+
+@dataclass
+class Refusals:
+    code: int
+    reason: str
+    refusals: int
+
+
+def refusals_by_reason(*, first: date, last: date, feature_id: int) -> list[Refusals]:
+    """Refused captures over the days per reason (code), of a feature (0: all), most first."""
+    rows = RefusalDay.objects.filter(day__gte=first, day__lte=last)
+    if feature_id:
+        rows = rows.filter(feature_id=feature_id)
+    reasons = {code.value: str(code.message) for code in Code}
+    return [
+        Refusals(row["code"], reasons.get(row["code"], ""), row["total"])
+        for row in rows.values("code").annotate(total=Sum("refusals")).order_by("-total", "code")
     ]
 
 
@@ -225,12 +243,13 @@ def coupon_products(*, first: date, last: date) -> list[tuple[str, str, int, int
         .order_by()
     }
     kinds = dict(CouponKind.choices)
+    names = product_names()
     figures: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for line in CouponLine.objects.filter(batch_id__in=per_batch).select_related(
-        "product", "batch"
+    for batch_id, product_id, kind in CouponLine.objects.filter(batch_id__in=per_batch).values_list(
+        "batch_id", "product_id", "batch__kind"
     ):
-        generated, activated = per_batch[line.batch_id]
-        entry = figures[(line.product.name, str(kinds.get(line.batch.kind, line.batch.kind)))]
+        generated, activated = per_batch[batch_id]
+        entry = figures[(names.get(product_id, str(product_id)), str(kinds.get(kind, kind)))]
         entry[0] += generated
         entry[1] += activated
     return sorted(
@@ -322,8 +341,27 @@ class Pivot:
         return headers, body
 
 
-def _pivot_rows(filters: dict[str, str], first: date, last: date) -> Any:
-    rows = MetricDay.objects.filter(day__gte=first, day__lte=last)
+# The dimensions the monthly rollup per key (MetricKeyMonth) does not hold.
+OBSERVATION_DIMENSIONS = {"name", "value", "feature"}
+
+
+def _pivot_sources(
+    filters: dict[str, str], first: date, last: date, dimensions: set[str]
+) -> list[Any]:
+    """The rows the pivot reads: a monthly rollup of the whole months from first's to last's,
+    the one per key when the pivot needs no metric, value or feature. Whole months, because
+    the current one holds today's observations already: a period ending yesterday would
+    otherwise read the month from the daily rows."""
+    used = dimensions | {name for name, value in filters.items() if value}
+    monthly = MetricMonth if used & OBSERVATION_DIMENSIONS else MetricKeyMonth
+    return [
+        _pivot_filtered(
+            monthly.objects.filter(month__gte=first.replace(day=1), month__lte=last), filters
+        )
+    ]
+
+
+def _pivot_filtered(rows: Any, filters: dict[str, str]) -> Any:
     for dimension, value in filters.items():
         if not value:
             continue
@@ -334,7 +372,7 @@ def _pivot_rows(filters: dict[str, str], first: date, last: date) -> Any:
         elif dimension == "feature":
             rows = rows.filter(feature_id=value)
         elif dimension == "month":
-            rows = rows.filter(day__gte=f"{value}-01", day__lt=_next_month(value))
+            rows = rows.filter(month=f"{value}-01")
         else:
             rows = rows.filter(**{DIMENSIONS[dimension][0]: value})
     return rows
@@ -374,7 +412,7 @@ def pivot(
 ) -> Pivot:
     """Metric figures over two dimensions, with totals; `sort` is "" (by the row label),
     "total" or a column's label."""
-    rows = _pivot_rows(filters, first, last)
+    sources = _pivot_sources(filters, first, last, {row, column})
     row_field, column_field = _dimension_expression(row), _dimension_expression(column)
     # One pass: each (row, column, key) once, totals made here, so that the distinct keys of
     # a row, a column and of everything come from the same read.
@@ -385,7 +423,11 @@ def pivot(
     every_key: set[int] = set()
     sums: dict[tuple[Any, Any], int] = defaultdict(int)
     for row_value, column_value, key_id, total in (
-        rows.values_list(row_field, column_field, "key_id").annotate(total=Sum("count")).order_by()
+        found
+        for rows in sources
+        for found in rows.values_list(row_field, column_field, "key_id")
+        .annotate(total=Sum("count"))
+        .order_by()
     ):
         sums[(row_value, column_value)] += total or 0
         if by_keys:

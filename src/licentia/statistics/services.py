@@ -3,7 +3,6 @@ the statistics tables, incrementally (from the first day not yet rolled up) and 
 (a day is deleted and written again as a whole)."""
 
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
@@ -13,18 +12,22 @@ from django.db.models import Count, DateField, F, Max, Min, Model, Q, QuerySet, 
 from django.db.models.functions import Cast, TruncDate, TruncMonth
 from django.utils import timezone
 
+from licentia.catalog.models import ProductFeature
 from licentia.core.audit import Actor, audited_change
 from licentia.core.process_cache import ProcessCache
 from licentia.coupons.models import Activation, CouponBatch
-from licentia.keys.models import KeyLine
+from licentia.keys.models import KeyLine, LineState
 from licentia.licensing.models import Problem, Session
 from licentia.statistics.models import (
+    ConversionCohort,
     CouponDay,
     FeatureUsageDay,
     FeatureUsersMonth,
     IgnoredMetric,
     KeyUsageDay,
     MetricDay,
+    MetricKeyMonth,
+    MetricMonth,
     MetricObservation,
     MetricSettings,
     RefusalDay,
@@ -124,7 +127,35 @@ def statistics_rollup(*, now: datetime | None = None) -> int:
             state.save(update_fields=["next_day", "updated_at"])
             rolled += (last - first).days + 1
     metrics_rollup(now=now)
+    _months_fill()
     return rolled
+
+
+def _months_fill() -> None:
+    """Fills the month rollups once from what the daily ones and the key lines hold."""
+    with transaction.atomic():
+        state = RollupState.objects.select_for_update().get(pk=rollup_state().pk)
+        if state.months_filled:
+            return
+        horizon = _rolled_until(state)
+        trial_months = (
+            KeyLine.objects.filter(is_trial=True, created_at__lt=horizon)
+            .annotate(month=_by_month("created_at"))
+            .values_list("month", flat=True)
+            .distinct()
+        )
+        cohorts_rollup(months={_as_date(month) for month in trial_months}, horizon=horizon)
+        metric_months_rollup(set(MetricDay.objects.values_list("month", flat=True).distinct()))
+        state.months_filled = True
+        state.save(update_fields=["months_filled", "updated_at"])
+
+
+def _rolled_until(state: RollupState | None = None) -> datetime:
+    """The first instant not yet rolled up (that of the epoch before the first run)."""
+    state = state or RollupState.objects.filter(pk=RollupState.SINGLETON_PK).first()
+    if state is None or state.next_day is None:
+        return datetime(1970, 1, 1, tzinfo=timezone.get_current_timezone())
+    return day_start(state.next_day)
 
 
 def days_rollup(*, first: date, last: date) -> None:
@@ -135,10 +166,15 @@ def days_rollup(*, first: date, last: date) -> None:
         _trials_rollup(first, last, start, end)
         _refusals_rollup(first, last)
         _coupons_rollup(first, last, start, end)
+        _conversions_rollup(start, end)
 
 
 def _by_day(field: str) -> TruncDate:
     return TruncDate(field, tzinfo=timezone.get_current_timezone())
+
+
+def _by_month(field: str) -> Cast:
+    return Cast(TruncMonth(field, tzinfo=timezone.get_current_timezone()), DateField())
 
 
 def _insert_select(
@@ -224,7 +260,7 @@ def _usage_rollup(first: date, last: date, start: datetime, end: datetime) -> No
         for day, feature_id in sorted(set(sessions) | set(peaks))
     )
     months = Session.objects.filter(started_at__gte=start, started_at__lt=end).annotate(
-        month=Cast(TruncMonth("started_at", tzinfo=timezone.get_current_timezone()), DateField())
+        month=_by_month("started_at")
     )
     _insert_select(
         UnitMonth,
@@ -264,70 +300,70 @@ def _month_users(months: list[date]) -> None:
         FeatureUsersMonth.objects.bulk_create(rows)
 
 
-def _seat_intervals(start: datetime, end: datetime) -> Iterator[tuple[int, datetime, datetime]]:
-    """(feature id, from, until) of every session holding a seat at some instant of
-    [start, end): from its capture until it ended, or while it holds the seat (an open seat
-    with no limit holds it past the end)."""
+def _peaks(first: date, last: date, start: datetime, end: datetime) -> dict[tuple[date, int], int]:
+    """The most sessions holding a seat at one instant of each day, per feature and of all,
+    counted in the database: a session holds its seat over [its capture, its end) or while
+    it holds the seat (an open seat with no limit holds it past the end), clipped to
+    [start, end). The level at an instant is a running sum over the starts (+1) and ends (-1)
+    in time order, an end before a start at the same instant; the peak of a day is the
+    highest level after one of its starts or at its first instant (a probe, 0, between the
+    ends and the starts of that instant)."""
     overlapping = Session.objects.filter(started_at__lt=end).filter(
         Q(ended_at__gt=start)
         | Q(ended_at__isnull=True, holds_until__isnull=True)
         | Q(ended_at__isnull=True, holds_until__gt=start)
     )
-    for feature_id, started_at, ended_at, holds_until in overlapping.values_list(
-        "feature_id", "started_at", "ended_at", "holds_until"
-    ).iterator(chunk_size=5000):
-        until = ended_at if ended_at is not None else holds_until
-        yield feature_id, max(started_at, start), min(until, end) if until else end
-
-
-def _peaks(first: date, last: date, start: datetime, end: datetime) -> dict[tuple[date, int], int]:
-    """The most sessions holding a seat at one instant of each day, per feature and of all."""
-    events: list[tuple[datetime, int, int]] = []
-    for feature_id, since, until in _seat_intervals(start, end):
-        if since < until:
-            # At one instant an end counts before a start: a seat is held over [since, until).
-            events.append((since, 1, feature_id))
-            events.append((until, 0, feature_id))
-    events.sort()
-    boundaries = [
-        day_start(first + timedelta(days=offset)) for offset in range((last - first).days + 2)
-    ]
+    sessions_sql, sessions_params = (
+        overlapping.values("feature_id", "started_at", "ended_at", "holds_until")
+        .order_by()
+        .query.sql_with_params()
+    )
+    days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    adapt = connection.ops.adapt_datetimefield_value
+    boundaries = ", ".join(["(%s, %s, %s)"] * len(days))
+    boundary_params: list[Any] = []
+    for index, day in enumerate(days):
+        boundary_params += [index, adapt(day_start(day)), adapt(day_start(day + timedelta(days=1)))]
+    window = "ORDER BY at, delta ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    sql = f"""
+        WITH days (day_index, day_start, day_end) AS (VALUES {boundaries}),
+        held AS (
+            SELECT feature_id,
+                CASE WHEN started_at > %s THEN started_at ELSE %s END AS since,
+                CASE WHEN COALESCE(ended_at, holds_until) IS NULL
+                        OR COALESCE(ended_at, holds_until) > %s THEN %s
+                    ELSE COALESCE(ended_at, holds_until) END AS until
+            FROM ({sessions_sql}) overlapping
+        ),
+        kept AS (SELECT feature_id, since, until FROM held WHERE since < until),
+        events AS (
+            SELECT feature_id, since AS at, 1 AS delta FROM kept
+            UNION ALL SELECT feature_id, until AS at, -1 AS delta FROM kept
+            UNION ALL SELECT features.feature_id, days.day_start AS at, 0 AS delta
+                FROM days CROSS JOIN (SELECT DISTINCT feature_id FROM kept) features
+        ),
+        levels AS (
+            SELECT feature_id, at, delta,
+                SUM(delta) OVER (PARTITION BY feature_id {window}) AS feature_level,
+                SUM(delta) OVER ({window}) AS total_level
+            FROM events
+        )
+        SELECT days.day_index, levels.feature_id, MAX(levels.feature_level),
+            MAX(levels.total_level)
+        FROM levels JOIN days ON levels.at >= days.day_start AND levels.at < days.day_end
+        WHERE levels.delta >= 0
+        GROUP BY days.day_index, levels.feature_id
+    """  # noqa: S608 - our tables, the values are parameters
+    params = [*boundary_params, adapt(start), adapt(start), adapt(end), adapt(end)]
     peaks: dict[tuple[date, int], int] = {}
-    level: dict[int, int] = defaultdict(int)
-    days = len(boundaries) - 1
-    total = 0
-    day_index = 0
-
-    def note(day: date, feature_id: int, value: int) -> None:
-        if value > peaks.get((day, feature_id), 0):
-            peaks[(day, feature_id)] = value
-
-    def enter_days_before(moment: datetime, *, including_its_own: bool) -> None:
-        # Each day begins with the seats held at its first instant; an end at that very
-        # instant (counted first) is no longer held.
-        nonlocal day_index
-        while day_index + 1 < days and (
-            moment > boundaries[day_index + 1]
-            or (including_its_own and moment == boundaries[day_index + 1])
-        ):
-            day_index += 1
-            day = first + timedelta(days=day_index)
-            for held_feature, held in level.items():
-                note(day, held_feature, held)
-            note(day, ALL, total)
-
-    for moment, starts, feature_id in events:
-        if starts:
-            enter_days_before(moment, including_its_own=True)
-            level[feature_id] += 1
-            total += 1
-            day = first + timedelta(days=day_index)
-            note(day, feature_id, level[feature_id])
-            note(day, ALL, total)
-        else:
-            enter_days_before(moment, including_its_own=False)
-            level[feature_id] -= 1
-            total -= 1
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *sessions_params])
+        for day_index, feature_id, feature_level, total_level in cursor.fetchall():
+            day = days[day_index]
+            if feature_level > 0:
+                peaks[(day, feature_id)] = feature_level
+            if total_level > peaks.get((day, ALL), 0):
+                peaks[(day, ALL)] = total_level
     return peaks
 
 
@@ -379,6 +415,86 @@ def _coupons_rollup(first: date, last: date, start: datetime, end: datetime) -> 
     )
 
 
+def _conversions_rollup(start: datetime, end: datetime) -> None:
+    """Writes anew the cohorts of the trial months of every key that got a line, or had one
+    end (a coupon deactivation removes a purchase), in [start, end)."""
+    # Re-running a day already passed must not forget the purchases of the days after it.
+    horizon = max(end, _rolled_until())
+    changed_keys = KeyLine.objects.filter(
+        Q(created_at__gte=start, created_at__lt=end) | Q(ended_at__gte=start, ended_at__lt=end)
+    ).values("key_id")
+    months = (
+        KeyLine.objects.filter(is_trial=True, key_id__in=changed_keys, created_at__lt=horizon)
+        .annotate(month=_by_month("created_at"))
+        .values_list("month", flat=True)
+        .distinct()
+    )
+    cohorts_rollup(months={_as_date(month) for month in months}, horizon=horizon)
+
+
+def _next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
+
+
+def _days_to(moment: datetime, since: datetime) -> int:
+    """Whole days from `since` to `moment`, rounded up: within N days exactly when <= N."""
+    return -((since - moment) // timedelta(days=1))
+
+
+def cohorts_rollup(*, months: set[date], horizon: datetime) -> None:
+    """Writes anew the conversion cohorts of the trial months from the key lines created
+    before `horizon`."""
+    features: dict[int, set[int]] = defaultdict(set)
+    for product_id, feature_id in ProductFeature.objects.values_list("product_id", "feature_id"):
+        features[product_id].add(feature_id)
+    for month in sorted(months):
+        start = day_start(month)
+        end = min(day_start(_next_month(month)), horizon)
+        trials = KeyLine.objects.filter(is_trial=True, created_at__gte=start, created_at__lt=end)
+        purchases: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+        for key_id, product_id, created_at in (
+            KeyLine.objects.filter(
+                is_trial=False,
+                key_id__in=trials.values("key_id"),
+                created_at__gte=start,
+                created_at__lt=horizon,
+            )
+            .exclude(state=LineState.REMOVED_BY_COUPON)
+            .values_list("key_id", "product_id", "created_at")
+        ):
+            purchases[key_id].append((created_at, product_id))
+        cohorts: dict[tuple[int, int, int | None], int] = defaultdict(int)
+        for key_id, product_id, trial_at in trials.values_list(
+            "key_id", "product_id", "created_at"
+        ):
+            bought = sorted(
+                at_product for at_product in purchases[key_id] if at_product[0] >= trial_at
+            )
+            first_of_product = next(
+                (at for at, bought_product in bought if bought_product == product_id), None
+            )
+            cohorts[
+                (product_id, ConversionCohort.PRODUCT, _days_or_none(first_of_product, trial_at))
+            ] += 1
+            for feature_id in features[product_id]:
+                first_with_feature = next(
+                    (at for at, bought_product in bought if feature_id in features[bought_product]),
+                    None,
+                )
+                cohorts[(product_id, feature_id, _days_or_none(first_with_feature, trial_at))] += 1
+        ConversionCohort.objects.filter(month=month).delete()
+        ConversionCohort.objects.bulk_create(
+            ConversionCohort(
+                month=month, product_id=product_id, feature_id=feature_id, days=days, trials=count
+            )
+            for (product_id, feature_id, days), count in cohorts.items()
+        )
+
+
+def _days_or_none(moment: datetime | None, since: datetime) -> int | None:
+    return None if moment is None else _days_to(moment, since)
+
+
 def metrics_rollup(*, now: datetime | None = None) -> int:
     """Writes anew the metric rollups of every day an observation received since the last run
     belongs to. Answers the number of days written. Observations younger than a minute wait
@@ -418,7 +534,6 @@ def metric_days_rollup(days: list[date]) -> None:
         return
     days = sorted(set(days))
     profiles = _profiles(days)
-    zone = timezone.get_current_timezone()
     for day in days:
         start, end = day_start(day), day_start(day + timedelta(days=1))
         MetricDay.objects.filter(day=day).delete()
@@ -426,7 +541,7 @@ def metric_days_rollup(days: list[date]) -> None:
             MetricDay,
             ["day", "month", "key_id", "feature_id", "name", "value", "count"],
             MetricObservation.objects.filter(at__gte=start, at__lt=end)
-            .annotate(day=_by_day("at"), month=Cast(TruncMonth("at", tzinfo=zone), DateField()))
+            .annotate(day=_by_day("at"), month=_by_month("at"))
             .values("day", "month", "key_id", "feature_id", "name", "value")
             .annotate(total=Sum("count"))
             .order_by(),
@@ -452,6 +567,47 @@ def metric_days_rollup(days: list[date]) -> None:
                         for version, configuration, on, key in updates
                     ],
                 )
+    metric_months_rollup({day.replace(day=1) for day in days})
+
+
+def metric_months_rollup(months: set[date]) -> None:
+    """Writes anew the monthly metric rollups of the months from the daily one."""
+    for month in sorted(months):
+        MetricMonth.objects.filter(month=month).delete()
+        MetricKeyMonth.objects.filter(month=month).delete()
+        _insert_select(
+            MetricKeyMonth,
+            ["month", "key_id", "platform_version", "configuration", "count"],
+            MetricDay.objects.filter(month=month)
+            .values("month", "key_id", "platform_version", "configuration")
+            .annotate(total=Sum("count"))
+            .order_by(),
+        )
+        _insert_select(
+            MetricMonth,
+            [
+                "month",
+                "key_id",
+                "feature_id",
+                "name",
+                "value",
+                "platform_version",
+                "configuration",
+                "count",
+            ],
+            MetricDay.objects.filter(month=month)
+            .values(
+                "month",
+                "key_id",
+                "feature_id",
+                "name",
+                "value",
+                "platform_version",
+                "configuration",
+            )
+            .annotate(total=Sum("count"))
+            .order_by(),
+        )
 
 
 def _profiles(days: list[date]) -> dict[date, dict[tuple[int, str], str]]:
@@ -497,10 +653,7 @@ def _profiles(days: list[date]) -> dict[date, dict[tuple[int, str], str]]:
 def purge_horizon() -> datetime:
     """The first instant of the first day not rolled up: sessions that ended before it are
     no longer needed by the rollups."""
-    state = RollupState.objects.filter(pk=RollupState.SINGLETON_PK).first()
-    if state is None or state.next_day is None:
-        return datetime(1970, 1, 1, tzinfo=timezone.get_current_timezone())
-    return day_start(state.next_day)
+    return _rolled_until()
 
 
 def metrics_record(
