@@ -570,44 +570,29 @@ def metric_days_rollup(days: list[date]) -> None:
     metric_months_rollup({day.replace(day=1) for day in days})
 
 
+# Each monthly metric rollup and the daily rollup's columns it sums its count over.
+_METRIC_MONTHS = (
+    (MetricKeyMonth, ("month", "key_id", "platform_version", "configuration")),
+    (
+        MetricMonth,
+        ("month", "key_id", "feature_id", "name", "value", "platform_version", "configuration"),
+    ),
+)
+
+
 def metric_months_rollup(months: set[date]) -> None:
     """Writes anew the monthly metric rollups of the months from the daily one."""
     for month in sorted(months):
-        MetricMonth.objects.filter(month=month).delete()
-        MetricKeyMonth.objects.filter(month=month).delete()
-        _insert_select(
-            MetricKeyMonth,
-            ["month", "key_id", "platform_version", "configuration", "count"],
-            MetricDay.objects.filter(month=month)
-            .values("month", "key_id", "platform_version", "configuration")
-            .annotate(total=Sum("count"))
-            .order_by(),
-        )
-        _insert_select(
-            MetricMonth,
-            [
-                "month",
-                "key_id",
-                "feature_id",
-                "name",
-                "value",
-                "platform_version",
-                "configuration",
-                "count",
-            ],
-            MetricDay.objects.filter(month=month)
-            .values(
-                "month",
-                "key_id",
-                "feature_id",
-                "name",
-                "value",
-                "platform_version",
-                "configuration",
+        for model, grouped_by in _METRIC_MONTHS:
+            model.objects.filter(month=month).delete()
+            _insert_select(
+                model,
+                [*grouped_by, "count"],
+                MetricDay.objects.filter(month=month)
+                .values(*grouped_by)
+                .annotate(total=Sum("count"))
+                .order_by(),
             )
-            .annotate(total=Sum("count"))
-            .order_by(),
-        )
 
 
 def _profiles(days: list[date]) -> dict[date, dict[tuple[int, str], str]]:
