@@ -89,20 +89,7 @@ def test_an_idle_limit_on_a_floating_line_is_refused(manager_client) -> None:
 
     response = manager_client.post(
         reverse("admin:catalog_product_add"),
-        {
-            "id": "11",
-            "name_ru": "Ошибка",
-            "trial_days": "0",
-            "trial_counting": "calendar",
-            "lines-TOTAL_FORMS": "1",
-            "lines-INITIAL_FORMS": "0",
-            "lines-MIN_NUM_FORMS": "1",
-            "lines-MAX_NUM_FORMS": "1000",
-            "lines-0-feature": "54",
-            "lines-0-license_type": "USER",
-            "lines-0-count": "1",
-            "lines-0-idle_limit_days": "5",
-        },
+        product_form(11, name_ru="Ошибка", **{"lines-0-idle_limit_days": "5"}),
     )
 
     assert response.status_code == 200
