@@ -71,6 +71,12 @@ def seed() -> list[str]:
     KeyLine.objects.bulk_create(
         KeyLine(key=key, product=product, starts_at=timezone.now()) for key in keys
     )
+    # Statistics for the planner, as a server that has run for a while has them: without, the
+    # plans the first connections prepare and keep are for empty tables.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return [key.number for key in keys]
 
 

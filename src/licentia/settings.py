@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "licentia.api.http.JsonRefusalMiddleware",
     "licentia.core.middleware.BodyLimitMiddleware",
     "licentia.core.middleware.QueryNulMiddleware",
+    # A call of the application protocol goes on through PROTOCOL_MIDDLEWARE from here.
+    "licentia.api.http.ProtocolStackMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -103,6 +105,16 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
+]
+# What a protected application's call passes after the middleware above: none of the pages'
+# sessions, CSRF, sign-in, messages and lockouts, which it never uses and which cost a
+# heartbeat a fifth of its time (bench/RESULTS.md, "The protocol's own middleware").
+PROTOCOL_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "licentia.api.app_v1.ShortcutMiddleware",
 ]
 
 AUTHENTICATION_BACKENDS = [

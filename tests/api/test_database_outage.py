@@ -58,17 +58,30 @@ def test_the_cabinet_shows_a_short_page_saying_the_database_is_unreachable(
     assert "База данных недоступна" in answer.content.decode()
 
 
-def test_outside_the_view_the_protocol_still_answers_json(monkeypatch, full_access_user) -> None:
-    # The session is read by a middleware, before the protocol's own handlers run.
+def test_outside_the_view_the_protocol_still_answers_json(monkeypatch) -> None:
+    def failing(self: object, request: object) -> None:
+        raise UNREACHABLE
+
+    # A middleware of the protocol's own, before the protocol's handlers run.
+    monkeypatch.setattr("django.middleware.common.CommonMiddleware.process_request", failing)
     client = Client(raise_request_exception=False)
-    client.force_login(full_access_user)
-    database_down(monkeypatch)
 
     answer = client.get("/api/app/v1/public-key", headers={"Accept-Language": "en"})
 
     assert answer.status_code == 503
     assert answer.json()["code"] == 5030
     assert answer.json()["retry_after"] == 5
+
+
+def test_a_protocol_call_never_reads_the_cabinets_session(monkeypatch, full_access_user) -> None:
+    client = Client(raise_request_exception=False)
+    client.force_login(full_access_user)
+    database_down(monkeypatch)
+
+    answer = client.get("/api/app/v1/public-key")
+
+    assert answer.status_code == 200
+    assert answer.json()["public_key"]
 
 
 def test_other_server_errors_stay_plain_500s(monkeypatch) -> None:

@@ -345,3 +345,10 @@ def test_a_heartbeat_on_a_connection_the_server_closed_reconnects_and_answers(ca
     assert answer.status_code == 200
     assert answer.json()["session_id"] == session_id
     assert connection.connection.info.backend_pid != own_backend
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL storage parameter")
+def test_the_sessions_table_keeps_room_in_each_page_for_a_heartbeats_new_version() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'licensing_session'")
+        assert cursor.fetchone()[0] == ["fillfactor=70"]

@@ -3,9 +3,14 @@ text error (an unknown path, a wrong method, a body too large, a server error, t
 unreachable) becomes the protocol's coded refusal of that status."""
 
 from collections.abc import Callable
+from typing import Any
 
+from django.conf import settings
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -43,7 +48,7 @@ class JsonRefusalMiddleware:
             return _vendor_json(request, response)
         if (
             response.status_code < 400
-            or not (request.path_info == API_ROOT or request.path_info.startswith(API_ROOT + "/"))
+            or not _under(request, API_ROOT)
             or response.get("Content-Type", "").startswith("application/json")
         ):
             return response
@@ -58,6 +63,42 @@ class JsonRefusalMiddleware:
             if header in response:
                 answer[header] = response[header]
         return answer
+
+
+class _ProtocolHandler(BaseHandler):
+    """Django's handler over settings.PROTOCOL_MIDDLEWARE rather than settings.MIDDLEWARE."""
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        self._view_middleware: list[Any] = []
+        self._template_response_middleware: list[Any] = []
+        self._exception_middleware: list[Any] = []
+        handler = convert_exception_to_response(self._get_response)  # type: ignore[attr-defined]
+        for path in reversed(settings.PROTOCOL_MIDDLEWARE):
+            middleware = import_string(path)(handler)
+            if hasattr(middleware, "process_view"):
+                self._view_middleware.insert(0, middleware.process_view)
+            if hasattr(middleware, "process_template_response"):
+                self._template_response_middleware.append(middleware.process_template_response)
+            if hasattr(middleware, "process_exception"):
+                self._exception_middleware.append(middleware.process_exception)
+            handler = convert_exception_to_response(middleware)
+        self._middleware_chain = handler
+
+
+class ProtocolStackMiddleware:
+    """Hands a call under /api/app/ to a handler of its own, whose middleware are
+    settings.PROTOCOL_MIDDLEWARE; every other request goes on through the rest of
+    settings.MIDDLEWARE."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.protocol = _ProtocolHandler()
+        self.protocol.load_middleware()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _under(request, API_ROOT):
+            return self.protocol.get_response(request)  # type: ignore[return-value]
+        return self.get_response(request)
 
 
 def _under(request: HttpRequest, root: str) -> bool:
