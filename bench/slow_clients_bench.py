@@ -29,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchdb import prepare_database
 from protocol_bench import ROOT, free_port, seed, server_commands, wait_for
 
+from licentia.cli import DEFAULT_THREADS, DEFAULT_WORKERS
+
 
 def trickle(port: int, count: int, stop: threading.Event, cut: list[float]) -> list[socket.socket]:
     """Connections that sent their headers and keep sending a byte a second of the body."""
@@ -115,8 +117,8 @@ def main() -> None:
     parser.add_argument("--servers", default="serve,gunicorn")
     parser.add_argument("--db-name", default="licentia_bench_protocol")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     options = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="licentia-bench-"))

@@ -221,7 +221,7 @@ def command_manage(options: argparse.Namespace) -> None:
     execute_from_command_line(["licentia manage", *options.args])
 
 
-DEFAULT_WORKERS = max(2, 2 * (os.cpu_count() or 1))
+DEFAULT_WORKERS = max(2, os.cpu_count() or 1)
 DEFAULT_THREADS = 2
 
 
@@ -249,15 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="fill an empty server with demo data; print the login"
     )
     serve.add_argument("--bind", default="127.0.0.1:8000", help="HOST:PORT (default %(default)s)")
-    # Processes rather than threads: requests spend most of their time in Python, which one
-    # process runs on one CPU at a time (bench/RESULTS.md: 4×2 served 24% more than 2×4 on
-    # 2 CPUs). The threads only run Django on requests read whole, so two are enough to keep
-    # a process busy while the other waits for the database.
+    # A process per CPU: requests spend most of their time in Python, which one process runs
+    # on one CPU at a time, and more processes than CPUs only take turns (bench/RESULTS.md:
+    # on 2 CPUs 2×2 served heartbeats 11% faster than 4×2, and 4×2 24% more than 2×4). The
+    # threads only run Django on requests read whole, so two are enough to keep a process busy
+    # while the other waits for the database.
     serve.add_argument(
         "--workers",
         type=int,
         default=DEFAULT_WORKERS,
-        help="web processes (default: twice the CPUs, %(default)s here)",
+        help="web processes (default: one per CPU, at least 2; %(default)s here)",
     )
     serve.add_argument(
         "--threads",

@@ -352,3 +352,22 @@ def test_the_sessions_table_keeps_room_in_each_page_for_a_heartbeats_new_version
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'licensing_session'")
         assert cursor.fetchone()[0] == ["fillfactor=70"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL commit setting")
+@pytest.mark.django_db(transaction=True)
+def test_a_heartbeat_commits_without_waiting_for_the_disk_and_only_its_own_transaction(
+    call, key
+) -> None:
+    session_id = capture(call, key, user="u", host="h").json()["session_id"]
+
+    with CaptureQueriesContext(connection) as queries:
+        answer = call("heartbeat", {"session_id": session_id})
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        after = cursor.fetchone()[0]
+
+    assert answer.status_code == 200
+    assert "set_config('synchronous_commit', 'off', true)" in queries.captured_queries[0]["sql"]
+    assert after == "on"
+    assert Session.objects.get().last_heartbeat_at > Session.objects.get().started_at
