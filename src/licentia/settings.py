@@ -108,7 +108,7 @@ MIDDLEWARE = [
 ]
 # What a protected application's call passes after the middleware above: none of the pages'
 # sessions, CSRF, sign-in, messages and lockouts, which it never uses and which cost a
-# heartbeat a fifth of its time (bench/RESULTS.md, "The protocol's own middleware").
+# heartbeat an eighth of its CPU time (bench/RESULTS.md, "The protocol's own middleware").
 PROTOCOL_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -365,7 +365,7 @@ SHORTCUTS: dict[str, tuple[type[BaseModel], type[BaseModel], Route]] = {
 class ShortcutMiddleware:
     """Answers SHORTCUTS by calling their routes' functions as django-ninja would, with the
     same schemas, renderer and exception handlers, but without the URL resolver and ninja's
-    work per call: a sixth of a heartbeat's CPU time (bench/RESULTS.md, "The protocol's own
+    work per call: a seventh of a heartbeat's CPU time (bench/RESULTS.md, "The protocol's own
     middleware"). A body that does not validate goes on to its route, which answers the field
     errors. The last of settings.PROTOCOL_MIDDLEWARE."""
 

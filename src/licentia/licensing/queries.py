@@ -105,10 +105,11 @@ _HEARTBEAT_SET = (
     "holds_until = CASE WHEN s.binding = 'bound' THEN {bound} ELSE %(lease)s END"
 )
 _HEARTBEAT_WHERE = f"s.public_id = %(id)s AND s.released_at IS NULL AND {SEAT_HELD_SQL}"
-# A heartbeat's transaction commits without waiting for its WAL to reach the disk (on PostgreSQL,
-# for that transaction only): the wait cost the heartbeat a fifth of its rate (bench/RESULTS.md,
-# "Heartbeats commit without waiting"). A crash may lose the last fraction of a second of lease
-# renewals, which the applications' next heartbeats make again; nothing else is written there.
+# A heartbeat's transaction commits without waiting for its WAL to reach the disk (on
+# PostgreSQL, for that transaction only): the wait cost heartbeats a sixth of their rate
+# (bench/RESULTS.md, "…heartbeats that commit without waiting"). A crash may lose the last
+# fraction of a second of lease renewals, which the applications' next heartbeats make again;
+# nothing else is written there.
 _COMMIT_WITHOUT_WAITING = "WHERE set_config('synchronous_commit', 'off', true) = 'off'"
 
 
