@@ -66,7 +66,9 @@ class JsonRefusalMiddleware:
 
 
 class _ProtocolHandler(BaseHandler):
-    """Django's handler over settings.PROTOCOL_MIDDLEWARE rather than settings.MIDDLEWARE."""
+    """Django's handler over settings.PROTOCOL_MIDDLEWARE rather than settings.MIDDLEWARE.
+    Django's own assembly reads settings.MIDDLEWARE itself; naming the protocol's list there
+    for a moment would hand it to any handler another thread builds meanwhile (a test client)."""
 
     def load_middleware(self, is_async: bool = False) -> None:
         self._view_middleware: list[Any] = []
