@@ -1,44 +1,32 @@
--- Heartbeats, as most calls of protected applications are: each wrk thread captures a seat
--- for each of its units first (a random key each), then sends heartbeats of those sessions
--- in turn. Arguments: the keys file, a seed, a think time and a rate (pace.lua), wrk's thread
--- count, and the units a thread holds (default 64).
+-- Heartbeats of held seats, as most calls of protected applications are. The seats are
+-- captured before wrk starts (protocol_bench.py), so that only heartbeats are measured; each
+-- wrk thread takes every n-th session of the file and sends their heartbeats in turn.
+-- Arguments: the sessions file, a think time and a rate (pace.lua), and wrk's thread count.
 local pace = require("pace")
-local keys = {}
-local sessions, known, units = {}, {}, 64
-local captures, turn = 0, 0
+local sessions = {}
+local turn = 0
 refused, heartbeats, first_refusal = 0, 0, ""  -- globals: done() reads them from each thread
 
 function init(args)
-  for key in io.lines(args[1]) do
-    keys[#keys + 1] = key
+  local threads = tonumber(args[4]) or 1
+  local index = 0
+  for session in io.lines(args[1]) do
+    if index % threads == thread_number - 1 then
+      sessions[#sessions + 1] = session
+    end
+    index = index + 1
   end
-  math.randomseed((tonumber(args[2]) or 1) * 1000 + thread_number)
-  pace.configure(args[3], args[4], tonumber(args[5]) or 1)
-  units = tonumber(args[6]) or 64
+  pace.configure(args[2], args[3], threads)
 end
 
 function delay()
   return pace.delay()
 end
 
-local function post(path, body)
-  return wrk.format("POST", "/api/app/v1/" .. path,
-    {["Content-Type"] = "application/json"}, body)
-end
-
 function request()
-  if captures < units and #sessions + captures < units then
-    captures = captures + 1
-    return post("capture", string.format(
-      '{"key":"%s","feature_id":10,"user":"h%d-%d","host":"bench-%d","app_version":"bench"}',
-      keys[math.random(#keys)], thread_number, captures, math.random(100)))
-  end
-  if #sessions == 0 then
-    -- The captures are still on their way: a health check meanwhile.
-    return wrk.format("GET", "/healthz")
-  end
   turn = turn % #sessions + 1
-  return post("heartbeat", '{"session_id":"' .. sessions[turn] .. '"}')
+  return wrk.format("POST", "/api/app/v1/heartbeat", {["Content-Type"] = "application/json"},
+    '{"session_id":"' .. sessions[turn] .. '"}')
 end
 
 function response(status, headers, body)
@@ -49,15 +37,7 @@ function response(status, headers, body)
     end
     return
   end
-  if not string.find(body, '"binding"', 1, true) then
-    return  -- a health check's answer
-  end
   heartbeats = heartbeats + 1
-  local session = string.match(body, '"session_id":%s*"([%x-]+)"')
-  if not known[session] then
-    known[session] = true
-    sessions[#sessions + 1] = session
-  end
 end
 
 local threads = {}

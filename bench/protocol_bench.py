@@ -9,8 +9,9 @@ It makes its own database (licentia_bench_protocol on PostgreSQL unless --db-nam
 file otherwise), generates a catalog and 1000 keys with room for every unit, starts each
 server on its own port and runs, in alternating rounds, three loads:
 
-- saturated: 64 connections calling without pause: /healthz, heartbeats, and capture →
-  heartbeat → release cycles;
+- saturated: 64 connections calling without pause: /healthz, heartbeats (of seats, one per
+  connection, captured before the workload starts, so that only heartbeats are measured), and
+  capture → heartbeat → release cycles;
 - half: the same three at a fixed arrival rate of half the server's saturated /healthz rate
   of that round, over 256 kept-alive connections;
 - light: /healthz and heartbeats at 200 calls a second over 256 kept-alive connections.
@@ -20,8 +21,10 @@ Needs wrk (apt-get install wrk). The medians over rounds are printed as Markdown
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
+import random
 import secrets
 import socket
 import statistics
@@ -30,6 +33,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +92,30 @@ def vacuum_sessions() -> None:
             cursor.execute("VACUUM ANALYZE licensing_session")
 
 
+_units = itertools.count()
+
+
+def hold_seats(base: str, keys: list[str], count: int, data_dir: Path) -> Path:
+    """Captures a seat for each of `count` new units (a random key each) and writes their
+    sessions to a file for heartbeat.lua: the heartbeat workload measures heartbeats only."""
+
+    def capture(unit: int) -> str:
+        seat = {"key": random.choice(keys), "feature_id": 10, "user": f"h{unit}",
+                "host": f"bench-{unit % 100}", "app_version": "bench"}  # fmt: skip
+        body = json.dumps(seat).encode()
+        request = urllib.request.Request(  # noqa: S310 - our own local server
+            f"{base}/api/app/v1/capture", body, {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            return str(json.load(answer)["session_id"])
+
+    with ThreadPoolExecutor(8) as pool:
+        sessions = list(pool.map(capture, [next(_units) for _ in range(count)]))
+    path = data_dir / "sessions.txt"
+    path.write_text("\n".join(sessions) + "\n")
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -123,8 +151,6 @@ def wrk(url: str, script: str, options: argparse.Namespace, *args: str, **load: 
         str(load.get("rate", 0)),
         str(options.wrk_threads),
     ]
-    if script == "heartbeat.lua":
-        command.append(str(max(1, connections // options.wrk_threads)))
     run = subprocess.run(  # noqa: S603
         command, capture_output=True, text=True, check=False, cwd=BENCH
     )
@@ -182,7 +208,12 @@ LOADS = {
 
 
 def one_round(server: Server, options: argparse.Namespace, keys_file: Path, seed: int) -> None:
+    keys = keys_file.read_text().split()
+
     def run(load: str, workload: str, **pacing: int) -> dict[str, float]:
+        if workload == "heartbeat":
+            held = hold_seats(server.base, keys, pacing.get("connections", options.connections),
+                              keys_file.parent)  # fmt: skip
         # An overloaded workload leaves calls queued in the server, and dead session rows that
         # autovacuum would clean up during the next one: neither must count against it.
         vacuum_sessions()
@@ -190,8 +221,7 @@ def one_round(server: Server, options: argparse.Namespace, keys_file: Path, seed
         if workload == "healthz":
             result = wrk(f"{server.base}/healthz", "plain.lua", options, **pacing)
         elif workload == "heartbeat":
-            result = wrk(server.base, "heartbeat.lua", options, str(keys_file), str(seed),
-                         **pacing)  # fmt: skip
+            result = wrk(server.base, "heartbeat.lua", options, str(held), **pacing)
         else:
             result = wrk(server.base, "protocol.lua", options, str(keys_file), str(seed),
                          **pacing)  # fmt: skip
@@ -308,6 +338,7 @@ def main() -> None:
             server.process = subprocess.Popen(server.command, env=env)  # noqa: S603
         for server in servers:
             wait_for(f"{server.base}/healthz")
+        random.seed(1)
         # Alternating rounds, so that a slow moment of the machine does not fall on one
         # server or workload only.
         for round_number in range(options.rounds):
