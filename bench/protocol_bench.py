@@ -207,9 +207,9 @@ LOADS = {
 }
 
 
-def one_round(server: Server, options: argparse.Namespace, keys_file: Path, seed: int) -> None:
-    keys = keys_file.read_text().split()
-
+def one_round(
+    server: Server, options: argparse.Namespace, keys: list[str], keys_file: Path, seed: int
+) -> None:
     def run(load: str, workload: str, **pacing: int) -> dict[str, float]:
         if workload == "heartbeat":
             held = hold_seats(server.base, keys, pacing.get("connections", options.connections),
@@ -343,7 +343,7 @@ def main() -> None:
         # server or workload only.
         for round_number in range(options.rounds):
             for server in servers:
-                one_round(server, options, keys_file, round_number + 7)
+                one_round(server, options, keys, keys_file, round_number + 7)
     finally:
         for server in servers:
             if server.process is not None:
