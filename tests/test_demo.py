@@ -8,7 +8,7 @@ from licentia.cabinet.demo import demo_seed
 from licentia.catalog.models import Product
 from licentia.coupons.models import Activation, Coupon, CouponBatch
 from licentia.coupons.selectors import CouponState, coupon_state
-from licentia.keys.models import LicenseKey
+from licentia.keys.models import KeyLine, LicenseKey
 from licentia.keys.selectors import KeyState, key_state
 from licentia.licensing.models import Problem, Session, TokenConsumption
 from licentia.statistics.models import FeatureUsageDay, MetricDay, TrialDay
@@ -69,3 +69,16 @@ def test_the_demo_holds_months_of_history_rolled_up_for_the_statistics(tmp_path)
     assert used.filter(day__lt=today - timedelta(days=90)).exists()
     assert TrialDay.objects.filter(day__lt=today - timedelta(days=60)).exists()
     assert MetricDay.objects.filter(name="configuration").exists()
+
+
+@pytest.mark.django_db
+def test_no_trial_of_the_demo_history_ends_near_the_moment_it_is_seeded(tmp_path) -> None:
+    demo_seed(data_dir=tmp_path)
+
+    now = timezone.now()
+    near = KeyLine.objects.filter(
+        is_trial=True,
+        expires_at__gt=now - timedelta(days=2),
+        expires_at__lt=now + timedelta(days=2),
+    )
+    assert not near.exists()

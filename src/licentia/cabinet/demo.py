@@ -334,7 +334,11 @@ def _seed_history(*, trial: Product, basic: Product, keys: list[LicenseKey]) -> 
             email=f"trial{index}@example.com",
         )
         key = license_key_generate(client=client, actor=actor)
-        moment = _at(first + timedelta(days=index * HISTORY_DAYS // len(HISTORY_COMPANIES)), 11)
+        # Three days off the grid of ends (every 6 days up to today), so that no trial ends
+        # on the day the demo is seeded: it would be an expiry reminder before 11:00 and an
+        # expired mail after, and the demo's mail would depend on the hour.
+        offset = 3 + index * HISTORY_DAYS // len(HISTORY_COMPANIES)
+        moment = _at(first + timedelta(days=offset), 11)
         line = key_line_add(
             key=key,
             product=trial,
